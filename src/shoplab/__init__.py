@@ -1,0 +1,1 @@
+"""shoplab: a runnable reference system for learning microservices architecture."""

@@ -1,0 +1,5 @@
+"""``python -m shoplab`` is the ``shoplab`` command."""
+
+from shoplab.cli import main
+
+main()

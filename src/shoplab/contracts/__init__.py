@@ -1,0 +1,5 @@
+"""The published language: message schemas and the envelope that carries them.
+
+Contexts talk to each other only through these types. Nothing here has logic
+beyond validation; a change to a schema is a new ``version``.
+"""

@@ -1,0 +1,63 @@
+"""The identity context's composition root."""
+
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplab.identity.adapters.passwords import Argon2Hasher
+from shoplab.identity.adapters.signing_keys import SigningKeys
+from shoplab.identity.adapters.tables import MIGRATIONS, outbox
+from shoplab.identity.adapters.tokens import JwtSigner
+from shoplab.identity.entrypoints.api import build_router
+from shoplab.identity.service_layer import services
+from shoplab.identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shoplab.platform.database import Database
+from shoplab.platform.migrate import upgrade
+from shoplab.platform.settings import PlatformSettings
+
+ADMIN_PASSWORD_FILE = "admin-password.txt"
+
+
+class IdentityContext:
+    outbox = outbox
+
+    def __init__(self, database: Database, settings: PlatformSettings) -> None:
+        self.database = database
+        self.settings = settings
+        self.keys = SigningKeys.load_or_create(settings.data_dir)
+        self.hasher = Argon2Hasher()
+        self.signer = JwtSigner(
+            self.keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=settings.token_ttl_seconds,
+        )
+
+    def uow(self, *, join: AsyncSession | None = None) -> IdentityUnitOfWork:
+        return IdentityUnitOfWork(self.database, join=join)
+
+    async def start(self) -> str | None:
+        """Migrate, then create the administrator; returns a generated password, once."""
+        await upgrade(self.database, MIGRATIONS)
+        password, generated = self._admin_password()
+        created = await services.ensure_admin(self.uow(), self.hasher, password)
+        if created and generated:
+            _write_secret(self.settings.data_dir / ADMIN_PASSWORD_FILE, password)
+            return password
+        return None
+
+    def _admin_password(self) -> tuple[str, bool]:
+        if self.settings.admin_password is not None:
+            return self.settings.admin_password.get_secret_value(), False
+        return secrets.token_urlsafe(18), True
+
+    def router(self) -> APIRouter:
+        return build_router(self.uow, self.hasher, self.signer, self.keys.jwks)
+
+
+def _write_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n")
+    path.chmod(0o600)

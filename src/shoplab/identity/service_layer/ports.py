@@ -1,0 +1,22 @@
+"""What identity needs from outside: password hashing and token signing."""
+
+from typing import Protocol
+
+from shoplab.identity.domain.model import AccessToken, Customer
+
+
+class PasswordHasher(Protocol):
+    @property
+    def decoy_hash(self) -> str:
+        """A hash of a random password: checked when an email is unknown, to spend the same time."""
+        ...
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """False for a wrong password; never raises for one."""
+        ...
+
+
+class TokenSigner(Protocol):
+    def issue(self, customer: Customer) -> AccessToken: ...

@@ -1,0 +1,26 @@
+"""Run the modular monolith in this process: ``python -m shoplab.monolith --port 8080``.
+
+The supervisor (``shoplab up --mode monolith``) starts this module as its child;
+settings come from ``SHOPLAB_*`` variables.
+"""
+
+import argparse
+
+from shoplab.monolith.app import Monolith
+from shoplab.platform.logging import configure_logging
+from shoplab.platform.serve import serve
+from shoplab.platform.settings import PlatformSettings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m shoplab.monolith")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    settings = PlatformSettings()
+    configure_logging("monolith", settings.instance, settings.log_level)
+    serve(Monolith(settings).app(), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The monolith's composition root: one database, every context, one HTTP app."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import structlog
+from fastapi import FastAPI
+
+from shoplab import seed
+from shoplab.catalog.bootstrap import CatalogContext
+from shoplab.catalog.domain.model import Product
+from shoplab.catalog.service_layer import services as catalog_services
+from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE, IdentityContext
+from shoplab.inventory.bootstrap import InventoryContext
+from shoplab.inventory.service_layer import services as inventory_services
+from shoplab.monolith import composition
+from shoplab.monolith.collaborators import InventoryAvailability, connector
+from shoplab.notifications.bootstrap import NotificationsContext
+from shoplab.orders.bootstrap import OrdersContext
+from shoplab.payments.bootstrap import PaymentsContext
+from shoplab.platform.auth import Authenticator, TokenVerifier
+from shoplab.platform.database import Database
+from shoplab.platform.http.app import create_app
+from shoplab.platform.messaging import InProcessPublisher
+from shoplab.platform.relay import OutboxRelay
+from shoplab.platform.settings import PlatformSettings, database_url_for
+
+log = structlog.get_logger(__name__)
+
+
+class Monolith:
+    """Every context wired in-process over one shared database."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self.settings = settings
+        self.database = Database(database_url_for("monolith", settings, "shoplab.db"))
+        self.catalog = CatalogContext(self.database)
+        self.inventory = InventoryContext(self.database)
+        self.payments = PaymentsContext(self.database)
+        self.notifications = NotificationsContext(self.database)
+        self.identity = IdentityContext(self.database, settings)
+        self.orders = OrdersContext(
+            self.database, connector(self.catalog, self.inventory, self.payments)
+        )
+        self.auth = Authenticator(
+            TokenVerifier(
+                self.identity.keys.public_keys,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+        )
+        self.relay = OutboxRelay(
+            self.database,
+            [self.identity.outbox, self.orders.outbox],
+            InProcessPublisher(self.notifications.subscriptions()),
+            max_attempts=settings.outbox_max_attempts,
+        )
+        self._relay_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Migrate every context, load the demo data, create the admin, start the relay."""
+        for context in (self.catalog, self.inventory, self.payments, self.notifications):
+            await context.migrate()
+        await self.orders.migrate()
+        if await self.identity.start() is not None:
+            log.info("administrator created", password_file=ADMIN_PASSWORD_FILE)
+        await self._seed()
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._relay_task
+        await self.database.dispose()
+
+    async def _seed(self) -> None:
+        products = seed.products()
+        await catalog_services.seed(
+            self.catalog.uow(),
+            [Product(p.sku, p.name, p.description, p.price_cents, p.currency) for p in products],
+        )
+        await inventory_services.seed(self.inventory.uow(), {p.sku: p.on_hand for p in products})
+
+    async def relay_running(self) -> bool:
+        return self._relay_task is not None and not self._relay_task.done()
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        return create_app(
+            title="shoplab",
+            routers=[
+                self.identity.router(),
+                self.catalog.router(InventoryAvailability(self.inventory)),
+                composition.build_router(self.orders, self.payments, self.notifications, self.auth),
+                self.orders.router(self.auth),
+                self.inventory.router(self.auth),
+                self.payments.router(self.auth),
+                self.notifications.router(self.auth),
+            ],
+            readiness={"database": self.database.ping, "outbox_relay": self.relay_running},
+            max_body_bytes=self.settings.max_body_bytes,
+            lifespan=lifespan,
+        )

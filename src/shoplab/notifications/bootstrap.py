@@ -1,0 +1,48 @@
+"""The notifications context's composition root, with its table of message handlers."""
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplab.contracts.events import (
+    CustomerRegistered,
+    OrderApproved,
+    OrderCancelled,
+    OrderRejected,
+)
+from shoplab.notifications.adapters.sender import LogSender
+from shoplab.notifications.adapters.tables import MIGRATIONS
+from shoplab.notifications.entrypoints.api import build_router
+from shoplab.notifications.service_layer.handlers import notify_outcome, remember_contact
+from shoplab.notifications.service_layer.ports import Sender
+from shoplab.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shoplab.platform.auth import Authenticator
+from shoplab.platform.database import Database
+from shoplab.platform.messaging import Subscription, idempotent_consumer
+from shoplab.platform.migrate import upgrade
+
+
+class NotificationsContext:
+    def __init__(self, database: Database, sender: Sender | None = None) -> None:
+        self.database = database
+        self.sender: Sender = sender or LogSender()
+
+    def uow(self, *, join: AsyncSession | None = None) -> NotificationsUnitOfWork:
+        return NotificationsUnitOfWork(self.database, join=join)
+
+    async def migrate(self) -> None:
+        await upgrade(self.database, MIGRATIONS)
+
+    def subscriptions(self) -> list[Subscription]:
+        """Every message this context consumes, and the handler of each."""
+        notify = notify_outcome(self.sender)
+        return [
+            idempotent_consumer(
+                "notifications.contacts", CustomerRegistered, self.uow, remember_contact
+            ),
+            idempotent_consumer("notifications.approved", OrderApproved, self.uow, notify),
+            idempotent_consumer("notifications.rejected", OrderRejected, self.uow, notify),
+            idempotent_consumer("notifications.cancelled", OrderCancelled, self.uow, notify),
+        ]
+
+    def router(self, auth: Authenticator) -> APIRouter:
+        return build_router(self.uow, auth)

@@ -1,0 +1,17 @@
+"""The notifications unit of work, with its inbox."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplab.notifications.adapters import tables
+from shoplab.notifications.adapters.repository import SqlContactRepository, SqlNotificationLog
+from shoplab.platform.unit_of_work import SqlUnitOfWork
+
+
+class NotificationsUnitOfWork(SqlUnitOfWork):
+    inbox = tables.inbox
+    contacts: SqlContactRepository
+    notifications: SqlNotificationLog
+
+    def bind(self, session: AsyncSession) -> None:
+        self.contacts = SqlContactRepository(session)
+        self.notifications = SqlNotificationLog(session)

@@ -1,0 +1,56 @@
+"""The orders context's tables (prefix ``orders_``)."""
+
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+from shoplab.platform.migrate import Migrations
+from shoplab.platform.tables import outbox_table
+
+metadata = MetaData()
+
+orders = Table(
+    "orders_orders",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(32)),
+    Column("currency", String(3), nullable=False),
+    Column("total_cents", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_orders_orders_customer_created", "customer_id", "created_at"),
+)
+
+order_lines = Table(
+    "orders_lines",
+    metadata,
+    Column("order_id", ForeignKey("orders_orders.order_id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_cents", Integer, nullable=False),
+)
+
+idempotency_keys = Table(
+    "orders_idempotency_keys",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("order_id", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata, "orders")
+
+MIGRATIONS = Migrations("orders", metadata, Path(__file__).parent / "migrations" / "versions")

@@ -1,0 +1,25 @@
+"""The payments context's tables (prefix ``payments_``)."""
+
+from pathlib import Path
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+
+from shoplab.platform.migrate import Migrations
+
+metadata = MetaData()
+
+payments = Table(
+    "payments_payments",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("amount_cents", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("method", String(64), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("charged_cents", Integer, nullable=False),
+    Column("refunded_cents", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+MIGRATIONS = Migrations("payments", metadata, Path(__file__).parent / "migrations" / "versions")

@@ -1,0 +1,43 @@
+"""Payments use cases: charge an order once, refund it in full, look it up."""
+
+from shoplab.payments.domain.model import ChargeOutcome, NoPayment, Payment
+from shoplab.payments.service_layer.ports import CardProcessor
+from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
+
+
+async def charge(
+    uow: PaymentsUnitOfWork,
+    processor: CardProcessor,
+    order_id: str,
+    amount_cents: int,
+    currency: str,
+    method: str,
+) -> ChargeOutcome:
+    """Charge an order; asking again answers the first outcome and charges nothing more."""
+    async with uow:
+        existing = await uow.payments.get(order_id, lock=True)
+        if existing is not None:
+            return existing.outcome
+        outcome = await processor.charge(method, amount_cents, currency)
+        await uow.payments.add(Payment.record(order_id, amount_cents, currency, method, outcome))
+        await uow.commit()
+        return outcome
+
+
+async def refund(uow: PaymentsUnitOfWork, order_id: str) -> None:
+    """Refund an order's payment in full; a second refund changes nothing."""
+    async with uow:
+        payment = await uow.payments.get(order_id, lock=True)
+        if payment is None:
+            return
+        payment.refund()
+        await uow.payments.save(payment)
+        await uow.commit()
+
+
+async def payment_for(uow: PaymentsUnitOfWork, order_id: str) -> Payment:
+    async with uow:
+        payment = await uow.payments.get(order_id)
+    if payment is None:
+        raise NoPayment(order_id)
+    return payment

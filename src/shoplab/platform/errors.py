@@ -1,0 +1,33 @@
+"""Error categories shared by every context's domain.
+
+A domain raises its own exceptions (``OutOfStock``, ``EmailTaken``...), each a
+subclass of one category here. The HTTP edge maps categories to status codes in
+one place (``platform.http.problems``), so a domain never knows about HTTP.
+This module is plain Python: domains may import it.
+"""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; the message is safe to show."""
+
+    title = "Request refused"
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+
+
+class InvalidInput(DomainError):
+    title = "Invalid request"
+
+
+class Unauthorized(DomainError):
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    title = "Forbidden"

@@ -1,0 +1,1 @@
+"""The HTTP edge of the chassis: app factory, problem details, limits, health."""

@@ -1,0 +1,58 @@
+"""The app factory every process uses: problem details, limits and health probes."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from shoplab.platform.http.limits import BodySizeLimit
+from shoplab.platform.http.problems import install_problem_handlers
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def create_app(
+    *,
+    title: str,
+    routers: list[APIRouter],
+    readiness: Mapping[str, ReadinessCheck],
+    max_body_bytes: int,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.include_router(health_router(readiness))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def health_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        """The process is up and its event loop answers."""
+        return {"status": "live"}
+
+    @router.get("/health/ready")
+    async def ready() -> JSONResponse:
+        """Every dependency this process needs answers; 503 names those that do not."""
+        checks = {name: await check() for name, check in readiness.items()}
+        ok = all(checks.values())
+        body = {"status": "ready" if ok else "unready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return router
+
+
+async def no_lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield

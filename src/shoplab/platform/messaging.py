@@ -1,0 +1,71 @@
+"""Consuming messages: subscriptions and the idempotent-consumer wrapper.
+
+Delivery is at least once, so a handler may see the same message twice. The
+wrapper makes its effects happen once: it checks the context's inbox, runs the
+handler, records the message id and commits, all in one transaction. Two
+concurrent deliveries of one message cannot both commit: the inbox's primary key
+refuses the second, which rolls back with its effects.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from shoplab.contracts.envelope import Envelope, Message
+from shoplab.platform.unit_of_work import SqlUnitOfWork
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """``consumer`` (a durable name) handles every message published on ``subject``."""
+
+    consumer: str
+    subject: str
+    handle: Callable[[Envelope], Awaitable[None]]
+
+
+class Publisher(Protocol):
+    """Where the outbox relay sends messages: in-process subscribers or a broker."""
+
+    async def publish(self, envelope: Envelope) -> None: ...
+
+
+M = TypeVar("M", bound=Message)
+U = TypeVar("U", bound=SqlUnitOfWork)
+
+
+def idempotent_consumer(
+    consumer: str,
+    message_type: type[M],
+    new_uow: Callable[[], U],
+    handler: Callable[[M, Envelope, U], Awaitable[None]],
+) -> Subscription:
+    """Wrap ``handler`` so that its effects and the inbox record commit together."""
+
+    async def handle(envelope: Envelope) -> None:
+        message = message_type.model_validate(envelope.payload)
+        async with new_uow() as uow:
+            if await uow.already_handled(consumer, envelope.message_id):
+                return
+            await handler(message, envelope, uow)
+            await uow.record_handled(consumer, envelope.message_id)
+            await uow.commit()
+
+    return Subscription(consumer=consumer, subject=message_type.subject(), handle=handle)
+
+
+class InProcessPublisher:
+    """Hands each message to the subscribers of its subject, in this process.
+
+    The modular monolith's transport: no broker, but the same outbox, the same
+    at-least-once retries and the same idempotent consumers as the services.
+    """
+
+    def __init__(self, subscriptions: list[Subscription]) -> None:
+        self._by_subject: dict[str, list[Subscription]] = {}
+        for subscription in subscriptions:
+            self._by_subject.setdefault(subscription.subject, []).append(subscription)
+
+    async def publish(self, envelope: Envelope) -> None:
+        for subscription in self._by_subject.get(envelope.subject, []):
+            await subscription.handle(envelope)

@@ -1,0 +1,116 @@
+"""The unit of work: one request or one message is one transaction.
+
+A context subclasses ``SqlUnitOfWork`` to hang its repositories on the session.
+Leaving the ``async with`` block without ``commit()`` rolls everything back.
+
+Joining: in the modular monolith one order touches orders, inventory and payments
+in a single ACID transaction, yet each context still works through its own unit
+of work and tables. The unit of work that opens the transaction owns it; the
+others are created with ``join=owner.session`` and their ``commit()`` only
+flushes, so the owner's commit (or rollback) decides for all of them.
+"""
+
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import ClassVar, Self
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplab.contracts.envelope import Envelope, Message
+from shoplab.platform.database import Database
+
+_OUTBOX_WRITTEN = "shoplab.outbox_written"
+
+
+class SqlUnitOfWork:
+    outbox: ClassVar[Table | None] = None
+    inbox: ClassVar[Table | None] = None
+
+    def __init__(self, database: Database, *, join: AsyncSession | None = None) -> None:
+        self.database = database
+        self._joined = join
+        self._committed = False
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._joined or self.database.sessions()
+        self._committed = False
+        self.bind(self._session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._joined is not None:
+            return
+        try:
+            if not self._committed:
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+
+    def bind(self, session: AsyncSession) -> None:
+        """Create the context's repositories on ``session``; subclasses override."""
+
+    async def commit(self) -> None:
+        if self._joined is not None:
+            await self._session.flush()
+            return
+        await self._session.commit()
+        self._committed = True
+        if self._session.info.pop(_OUTBOX_WRITTEN, False):
+            self.database.outbox_written.set()
+
+    async def publish(
+        self,
+        message: Message,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """Add ``message`` to this context's outbox, inside the current transaction."""
+        if self.outbox is None:
+            raise RuntimeError(f"{type(self).__name__} has no outbox table")
+        envelope = Envelope.wrap(message, correlation_id=correlation_id, causation_id=causation_id)
+        now = datetime.now(UTC)
+        await self._session.execute(
+            insert(self.outbox).values(
+                message_id=envelope.message_id,
+                subject=envelope.subject,
+                envelope=envelope.model_dump_json(),
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
+        self._session.info[_OUTBOX_WRITTEN] = True
+        return envelope
+
+    async def already_handled(self, consumer: str, message_id: str) -> bool:
+        table = self._inbox()
+        found = await self._session.execute(
+            select(table.c.message_id).where(
+                table.c.consumer == consumer, table.c.message_id == message_id
+            )
+        )
+        return found.first() is not None
+
+    async def record_handled(self, consumer: str, message_id: str) -> None:
+        """Written with the handler's effects: a duplicate delivery then changes nothing."""
+        await self._session.execute(
+            insert(self._inbox()).values(
+                consumer=consumer, message_id=message_id, handled_at=datetime.now(UTC)
+            )
+        )
+
+    def _inbox(self) -> Table:
+        if self.inbox is None:
+            raise RuntimeError(f"{type(self).__name__} has no inbox table")
+        return self.inbox

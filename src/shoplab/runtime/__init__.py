@@ -1,0 +1,1 @@
+"""The local runtime: the supervisor behind ``shoplab up``, its state file, its plans."""

@@ -1,0 +1,383 @@
+"""Shared HTTP helpers: the system handle, customers, problem checks and polling."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from .launcher import ModeSpec
+
+T = TypeVar("T")
+
+SETTLE_TIMEOUT_S = 20.0
+STATUSES = {"PENDING", "APPROVED", "REJECTED", "CANCELLED"}
+FINAL_STATUSES = {"APPROVED", "REJECTED", "CANCELLED"}
+REASONS = {
+    "OUT_OF_STOCK",
+    "PAYMENT_DECLINED",
+    "INSUFFICIENT_FUNDS",
+    "PAYMENT_UNAVAILABLE",
+    "CANCELLED_BY_CUSTOMER",
+}
+CHARGING_CARDS = ("pm_card_visa", "pm_card_mastercard")
+DECLINED_CARD = "pm_card_chargeDeclined"
+INSUFFICIENT_CARD = "pm_card_chargeDeclinedInsufficientFunds"
+ALL_CARDS = (*CHARGING_CARDS, DECLINED_CARD, INSUFFICIENT_CARD)
+
+ORDER_FIELDS = {
+    "order_id",
+    "customer_id",
+    "status",
+    "reason",
+    "items",
+    "total_cents",
+    "currency",
+    "created_at",
+    "updated_at",
+}
+ORDER_ITEM_FIELDS = {"sku", "quantity", "unit_price_cents"}
+INVENTORY_FIELDS = {"sku", "on_hand", "reserved", "available"}
+PAYMENT_FIELDS = {"order_id", "charged_cents", "refunded_cents", "status"}
+NOTIFICATION_FIELDS = {"kind", "order_id", "recipient", "sent_at"}
+
+
+@dataclass
+class Customer:
+    """A registered customer with a valid access token."""
+
+    customer_id: str
+    email: str
+    password: str
+    name: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+@dataclass
+class System:
+    """A running system under test, shared by every test of one mode."""
+
+    mode: ModeSpec
+    base_url: str
+    port: int
+    pid: int
+    data_dir: Path
+    admin_email: str
+    admin_password: str
+    _admin_token: str | None = field(default=None, repr=False)
+    _admin_token_expiry: float = field(default=0.0, repr=False)
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "keys" / "jwt-signing.pem"
+
+    async def register_customer(self, client: httpx.AsyncClient) -> Customer:
+        """Register a customer with a unique email and log it in."""
+        return await register_customer(client)
+
+    async def admin_token(self, client: httpx.AsyncClient) -> str:
+        """An admin access token, reused until shortly before it expires."""
+        if self._admin_token is None or time.monotonic() > self._admin_token_expiry:
+            response = await client.post(
+                "/api/auth/token",
+                json={"email": self.admin_email, "password": self.admin_password},
+            )
+            body = expect_json(response, 200)
+            self._admin_token = str(body["access_token"])
+            lifetime = float(body.get("expires_in", 60))
+            self._admin_token_expiry = time.monotonic() + max(lifetime - 30.0, 5.0)
+        return self._admin_token
+
+    async def admin_headers(self, client: httpx.AsyncClient) -> dict[str, str]:
+        return bearer(await self.admin_token(client))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def unique_email(prefix: str = "e2e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex}@example.com"
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "email": unique_email(),
+        "password": "correct-horse-battery",
+        "name": "E2E Customer",
+    }
+    body.update(overrides)
+    return body
+
+
+async def register_customer(client: httpx.AsyncClient) -> Customer:
+    body = registration()
+    created = expect_json(await client.post("/api/auth/register", json=body), 201)
+    token = await login(client, body["email"], body["password"])
+    return Customer(
+        customer_id=str(created["customer_id"]),
+        email=body["email"],
+        password=body["password"],
+        name=body["name"],
+        token=token,
+    )
+
+
+async def register_customers(client: httpx.AsyncClient, count: int) -> list[Customer]:
+    return list(await asyncio.gather(*(register_customer(client) for _ in range(count))))
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> str:
+    response = await client.post("/api/auth/token", json={"email": email, "password": password})
+    return str(expect_json(response, 200)["access_token"])
+
+
+def _describe(response: httpx.Response) -> str:
+    return (
+        f"{response.request.method} {response.request.url.path} -> {response.status_code} "
+        f"{response.headers.get('content-type')!r}: {response.text[:800]}"
+    )
+
+
+def assert_no_traceback(response: httpx.Response) -> None:
+    assert "Traceback (most recent call last)" not in response.text, _describe(response)
+
+
+def expect_json(response: httpx.Response, status: int) -> Any:
+    """Assert a JSON success answer with ``status`` and return its body."""
+    assert response.status_code == status, _describe(response)
+    content_type = response.headers.get("content-type", "")
+    assert content_type.split(";")[0].strip() == "application/json", _describe(response)
+    return response.json()
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem answer with ``status``; return the problem document."""
+    assert response.status_code == status, _describe(response)
+    content_type = response.headers.get("content-type", "")
+    assert content_type.split(";")[0].strip() == "application/problem+json", _describe(response)
+    assert_no_traceback(response)
+    body = response.json()
+    assert isinstance(body, dict), _describe(response)
+    missing = {"type", "title", "status", "detail"} - set(body)
+    assert not missing, f"problem lacks {sorted(missing)}: {_describe(response)}"
+    assert body["status"] == status, _describe(response)
+    assert isinstance(body["type"], str), _describe(response)
+    assert body["type"], _describe(response)
+    assert isinstance(body["title"], str), _describe(response)
+    assert body["title"], _describe(response)
+    assert isinstance(body["detail"], str), _describe(response)
+    return body
+
+
+def assert_timestamp(value: Any) -> datetime:
+    assert isinstance(value, str), f"expected an ISO 8601 timestamp, got {value!r}"
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise AssertionError(f"not an ISO 8601 timestamp: {value!r}") from exc
+
+
+async def poll_until(
+    fetch: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    what: str,
+    within: float = SETTLE_TIMEOUT_S,
+) -> T:
+    """Fetch repeatedly until ``done`` holds; fail with the last value after ``within`` s."""
+    deadline = time.monotonic() + within
+    interval = 0.02
+    while True:
+        value = await fetch()
+        if done(value):
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}: {value!r}")
+        await asyncio.sleep(interval)
+        interval = min(interval * 2, 0.5)
+
+
+async def get_order(
+    client: httpx.AsyncClient, order_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    body: dict[str, Any] = expect_json(
+        await client.get(f"/api/orders/{order_id}", headers=headers), 200
+    )
+    return body
+
+
+async def wait_order(
+    client: httpx.AsyncClient,
+    order_id: str,
+    headers: dict[str, str],
+    statuses: Iterable[str] = ("APPROVED", "REJECTED"),
+    within: float = SETTLE_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Poll an order until its status is one of ``statuses``."""
+    wanted = set(statuses)
+    return await poll_until(
+        lambda: get_order(client, order_id, headers),
+        lambda order: order["status"] in wanted,
+        what=f"order {order_id} to reach {sorted(wanted)}",
+        within=within,
+    )
+
+
+def order_body(items: Iterable[tuple[str, int]], payment_method: str) -> dict[str, Any]:
+    return {
+        "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items],
+        "payment_method": payment_method,
+    }
+
+
+async def post_order(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    body: Any,
+    idempotency_key: str | None = None,
+) -> httpx.Response:
+    headers = dict(customer.headers)
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    return await client.post("/api/orders", json=body, headers=headers)
+
+
+async def place_order(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    items: Iterable[tuple[str, int]],
+    payment_method: str,
+) -> str:
+    """Place an order, check the 202 answer, and return the new order id."""
+    response = await post_order(client, customer, order_body(items, payment_method))
+    return check_accepted(response)
+
+
+def check_accepted(response: httpx.Response) -> str:
+    """Assert the placement answer of the contract and return the order id."""
+    body = expect_json(response, 202)
+    assert set(body) == {"order_id", "status"}, body
+    assert body["status"] in STATUSES, body
+    order_id = str(body["order_id"])
+    location = response.headers.get("location")
+    assert location is not None, f"no Location header: {dict(response.headers)}"
+    assert httpx.URL(location).path == f"/api/orders/{order_id}", location
+    return order_id
+
+
+async def place_and_wait(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    items: Iterable[tuple[str, int]],
+    payment_method: str,
+) -> dict[str, Any]:
+    order_id = await place_order(client, customer, items, payment_method)
+    return await wait_order(client, order_id, customer.headers)
+
+
+async def cancel_and_wait(
+    client: httpx.AsyncClient, customer: Customer, order_id: str
+) -> dict[str, Any]:
+    response = await client.post(f"/api/orders/{order_id}/cancel", headers=customer.headers)
+    body = expect_json(response, 202)
+    assert set(body) == {"order_id", "status"}, body
+    assert str(body["order_id"]) == order_id, body
+    return await wait_order(client, order_id, customer.headers, statuses=("CANCELLED",))
+
+
+async def list_orders(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    body = expect_json(await client.get("/api/orders", headers=headers), 200)
+    assert set(body) == {"items"}, body
+    items: list[dict[str, Any]] = body["items"]
+    assert isinstance(items, list), body
+    return items
+
+
+async def list_products(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    body = expect_json(await client.get("/api/products"), 200)
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+async def pick_products(client: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
+    """A random sample of distinct catalog products, so tests spread over the catalog."""
+    products = await list_products(client)
+    assert len(products) >= count, f"need {count} products, catalog has {len(products)}"
+    return random.sample(products, count)
+
+
+async def set_stock(
+    client: httpx.AsyncClient, admin: dict[str, str], sku: str, on_hand: int
+) -> dict[str, Any]:
+    response = await client.put(
+        f"/api/admin/inventory/{sku}", json={"on_hand": on_hand}, headers=admin
+    )
+    body: dict[str, Any] = expect_json(response, 200)
+    return body
+
+
+async def get_stock(client: httpx.AsyncClient, admin: dict[str, str], sku: str) -> dict[str, Any]:
+    body: dict[str, Any] = expect_json(
+        await client.get(f"/api/admin/inventory/{sku}", headers=admin), 200
+    )
+    return body
+
+
+async def get_payment(
+    client: httpx.AsyncClient, admin: dict[str, str], order_id: str
+) -> dict[str, Any] | None:
+    """The payment record of an order, or None when the system has none (404)."""
+    response = await client.get("/api/admin/payments", params={"order_id": order_id}, headers=admin)
+    if response.status_code == 404:
+        assert_problem(response, 404)
+        return None
+    body: dict[str, Any] = expect_json(response, 200)
+    return body
+
+
+async def get_notifications(
+    client: httpx.AsyncClient, admin: dict[str, str], order_id: str
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        "/api/admin/notifications", params={"order_id": order_id}, headers=admin
+    )
+    body = expect_json(response, 200)
+    items: list[dict[str, Any]] = body["items"]
+    assert isinstance(items, list), body
+    return items
+
+
+def kinds(notifications: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(str(item["kind"]) for item in notifications)
+
+
+async def wait_notifications(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    order_id: str,
+    expected: Counter[str],
+) -> list[dict[str, Any]]:
+    """Poll until at least the ``expected`` notification kinds exist for an order."""
+    return await poll_until(
+        lambda: get_notifications(client, admin, order_id),
+        lambda items: all(kinds(items)[kind] >= n for kind, n in expected.items()),
+        what=f"notifications {dict(expected)} of order {order_id}",
+    )
+
+
+def expected_total(items: Iterable[tuple[str, int]], prices: dict[str, int]) -> int:
+    return sum(prices[sku] * quantity for sku, quantity in items)

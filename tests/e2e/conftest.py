@@ -1,0 +1,65 @@
+"""Fixtures: one running system per deployment mode for the whole session."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from .api import Customer, System
+from .launcher import ADMIN_EMAIL, ModeSpec, launch, mode_params, stop
+
+
+@pytest.fixture(scope="session", params=mode_params())
+def system(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    """Start the system once per mode; every test of that mode talks to it over HTTP."""
+    mode: ModeSpec = request.param
+    launched = launch(mode, tmp_path_factory.mktemp(f"shoplab-{mode.name}"))
+    try:
+        yield System(
+            mode=mode,
+            base_url=launched.base_url,
+            port=launched.port,
+            pid=launched.process.pid,
+            data_dir=launched.data_dir,
+            admin_email=ADMIN_EMAIL,
+            admin_password=launched.admin_password,
+        )
+    finally:
+        code = stop(launched)
+        if code != 0:
+            warnings.warn(
+                f"shoplab ({mode.name}) did not stop cleanly on SIGTERM (exit code {code}); "
+                f"output:\n{launched.output(4000)}",
+                stacklevel=1,
+            )
+
+
+@pytest.fixture
+async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client bound to the system under test."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+    async with httpx.AsyncClient(base_url=system.base_url, timeout=30.0, limits=limits) as http:
+        yield http
+
+
+@pytest.fixture
+async def admin(system: System, client: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization headers of the administrator."""
+    return await system.admin_headers(client)
+
+
+@pytest.fixture
+async def customer(system: System, client: httpx.AsyncClient) -> Customer:
+    """A freshly registered customer, so no test sees another test's orders."""
+    return await system.register_customer(client)
+
+
+@pytest.fixture
+async def other_customer(system: System, client: httpx.AsyncClient) -> Customer:
+    """A second fresh customer, for isolation checks."""
+    return await system.register_customer(client)

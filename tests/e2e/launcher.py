@@ -1,0 +1,332 @@
+"""Starting and stopping a shoplab system as a separate process, one deployment mode at a time.
+
+The list of deployment modes lives here only: the session fixture and the CLI tests both
+parametrise over it, so a new mode is one more entry in ``MODES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+POSTGRES_URL_ENV = "SHOPLAB_TEST_POSTGRES_URL"
+POSTGRES_SKIP_REASON = f"{POSTGRES_URL_ENV} is not set (CI sets it)"
+ADMIN_EMAIL = "admin@shoplab.local"
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+CLI_TIMEOUT_S = 60.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    """One way of running the system that the whole contract suite must pass against."""
+
+    name: str
+    cli_mode: str
+    needs_postgres: bool = False
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def has_saga(self) -> bool:
+        """The monolith runs orders in one transaction, so it keeps no saga records."""
+        return not self.name.startswith("monolith")
+
+
+MODES: tuple[ModeSpec, ...] = (
+    ModeSpec(name="monolith", cli_mode="monolith"),
+    ModeSpec(name="monolith-postgres", cli_mode="monolith", needs_postgres=True),
+)
+
+
+def mode_params() -> list[Any]:
+    """Pytest params for every mode, skipping the ones whose infrastructure is absent."""
+    params: list[Any] = []
+    for mode in MODES:
+        marks: list[pytest.MarkDecorator] = []
+        if mode.needs_postgres:
+            marks.append(pytest.mark.postgres)
+            marks.append(
+                pytest.mark.skipif(
+                    not os.environ.get(POSTGRES_URL_ENV), reason=POSTGRES_SKIP_REASON
+                )
+            )
+        params.append(pytest.param(mode, id=mode.name, marks=marks))
+    return params
+
+
+@dataclass
+class Launched:
+    """A running ``shoplab up`` process and what is needed to talk to it and clean it up."""
+
+    mode: ModeSpec
+    process: subprocess.Popen[bytes]
+    port: int
+    root: Path
+    data_dir: Path
+    log_path: Path
+    admin_password: str
+    database_url: str | None
+    log_file: IO[bytes] = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self, limit: int = 20_000) -> str:
+        """The tail of everything the process printed, for failure messages."""
+        self.log_file.flush()
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "<no output captured>"
+        return text[-limit:]
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a private loop in a worker thread, away from the test loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _database_url(base_url: str, name: str) -> str:
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+async def _create_database(base_url: str, name: str) -> None:
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
+
+    conn = await asyncpg.connect(base_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database(base_url: str, name: str) -> None:
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
+
+    conn = await asyncpg.connect(base_url)
+    try:
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except asyncpg.PostgresSyntaxError:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                name,
+            )
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await conn.close()
+
+
+def create_test_database() -> str:
+    """Create a fresh, uniquely named database on the test server and return its URL."""
+    base_url = os.environ[POSTGRES_URL_ENV]
+    name = f"shoplab_e2e_{uuid.uuid4().hex[:16]}"
+    _run_coroutine(_create_database(base_url, name))
+    return _database_url(base_url, name)
+
+
+def drop_test_database(database_url: str) -> None:
+    base_url = os.environ[POSTGRES_URL_ENV]
+    name = urlsplit(database_url).path.lstrip("/")
+    _run_coroutine(_drop_database(base_url, name))
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _wait_ready(launched: Launched, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"{launched.base_url}/health/ready"
+    last = "no answer yet"
+    with httpx.Client(timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            code = launched.process.poll()
+            if code is not None:
+                raise RuntimeError(
+                    f"shoplab ({launched.mode.name}) exited with code {code} before it was "
+                    f"ready; output:\n{launched.output()}"
+                )
+            try:
+                response = http.get(url)
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.2)
+    raise RuntimeError(
+        f"shoplab ({launched.mode.name}) was not ready within {timeout:.0f} s "
+        f"(last answer: {last}); output:\n{launched.output()}"
+    )
+
+
+def launch(mode: ModeSpec, root: Path, *, ready_timeout: float = READY_TIMEOUT_S) -> Launched:
+    """Start ``shoplab up`` for ``mode`` in a fresh data folder under ``root``; wait until ready."""
+    root.mkdir(parents=True, exist_ok=True)
+    data_dir = root / "data"
+    data_dir.mkdir(exist_ok=True)
+    port = free_port()
+    admin_password = "E2e-" + secrets.token_urlsafe(18)
+    database_url = create_test_database() if mode.needs_postgres else None
+    command = [
+        sys.executable,
+        "-m",
+        "shoplab",
+        "up",
+        "--mode",
+        mode.cli_mode,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *mode.extra_args,
+    ]
+    if database_url is not None:
+        command += ["--database-url", database_url]
+    env = {**os.environ, "SHOPLAB_ADMIN_PASSWORD": admin_password, "PYTHONUNBUFFERED": "1"}
+    log_path = root / "shoplab-output.log"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        command,
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    launched = Launched(
+        mode=mode,
+        process=process,
+        port=port,
+        root=root,
+        data_dir=data_dir,
+        log_path=log_path,
+        admin_password=admin_password,
+        database_url=database_url,
+        log_file=log_file,
+    )
+    try:
+        _wait_ready(launched, ready_timeout)
+    except BaseException:
+        _kill_group(process)
+        _release(launched)
+        raise
+    return launched
+
+
+def _release(launched: Launched) -> None:
+    launched.log_file.close()
+    if launched.database_url is not None:
+        drop_test_database(launched.database_url)
+
+
+def stop(
+    launched: Launched, sig: signal.Signals = signal.SIGTERM, timeout: float = STOP_TIMEOUT_S
+) -> int | None:
+    """Send ``sig`` to the main process; return its exit code, or None if it had to be killed.
+
+    Whatever happens, the process group is gone and the test database dropped afterwards.
+    """
+    code: int | None
+    try:
+        if launched.process.poll() is None:
+            launched.process.send_signal(sig)
+        try:
+            code = launched.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        _kill_group(launched.process)
+    finally:
+        _release(launched)
+    return code
+
+
+def run_cli(*args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m shoplab <args>`` in a separate process and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "shoplab", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def status_processes(data_dir: Path) -> list[dict[str, Any]]:
+    """The process list that ``shoplab status --json`` reports for a data folder."""
+    result = run_cli("status", "--json", "--data-dir", str(data_dir))
+    assert result.returncode == 0, (
+        f"shoplab status exited {result.returncode}; stdout={result.stdout!r} "
+        f"stderr={result.stderr[-2000:]!r}"
+    )
+    try:
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError as exc:
+        raise AssertionError(f"shoplab status --json printed no JSON: {result.stdout!r}") from exc
+    assert isinstance(document, dict), document
+    assert set(document) >= {"processes"}, document
+    processes = document["processes"]
+    assert isinstance(processes, list), document
+    return processes
+
+
+def pid_alive(pid: int) -> bool:
+    """True when ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    state = stat.rsplit(")", 1)[-1].split()[0]
+    return state not in {"Z", "X"}
+
+
+def wait_pids_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Wait until none of ``pids`` is alive; return the ones still alive at the deadline."""
+    deadline = time.monotonic() + timeout
+    alive = [pid for pid in pids if pid_alive(pid)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if pid_alive(pid)]
+    return alive

@@ -1,0 +1,192 @@
+"""Access tokens: every kind of invalid or forged token is refused with 401.
+
+Forged tokens are minted with the system's own signing key (read from its data folder) and
+claims copied from a real token, so each one is wrong in exactly one way; a control test
+shows that a correctly minted token is accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from .api import Customer, System, assert_problem, expect_json
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_json(document: dict[str, Any]) -> str:
+    return b64url(json.dumps(document, separators=(",", ":")).encode())
+
+
+def b64url_decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+@dataclass
+class TokenKit:
+    """The signing key and a real token's header and claims, to forge variations from."""
+
+    real_token: str
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    private_key: Any
+
+    @property
+    def alg(self) -> str:
+        return str(self.header["alg"])
+
+    @property
+    def kid(self) -> str:
+        return str(self.header["kid"])
+
+    def fresh_claims(self, **changes: Any) -> dict[str, Any]:
+        now = int(time.time())
+        claims = {**self.claims, "iat": now, "exp": now + 600}
+        claims.update(changes)
+        return claims
+
+    def mint(self, key: Any = None, kid: str | None = None, **changes: Any) -> str:
+        """A token signed like the system's, with ``changes`` applied to the claims."""
+        return jwt.encode(
+            self.fresh_claims(**changes),
+            self.private_key if key is None else key,
+            algorithm=self.alg,
+            headers={"kid": self.kid if kid is None else kid},
+        )
+
+    def public_pem(self) -> bytes:
+        key = self.private_key.public_key()
+        pem: bytes = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return pem
+
+    def public_raw(self) -> bytes:
+        key = self.private_key.public_key()
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        der: bytes = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+        return der
+
+    def foreign_key(self) -> Any:
+        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
+            return ed25519.Ed25519PrivateKey.generate()
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def hs256(self, secret: bytes) -> str:
+        """An HS256 token keyed with public material: the classic algorithm-confusion attack."""
+        signing_input = (
+            f"{b64url_json({'alg': 'HS256', 'typ': 'JWT', 'kid': self.kid})}."
+            f"{b64url_json(self.fresh_claims())}"
+        )
+        signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{b64url(signature)}"
+
+    def unsigned(self) -> str:
+        header = b64url_json({"alg": "none", "typ": "JWT", "kid": self.kid})
+        return f"{header}.{b64url_json(self.fresh_claims())}."
+
+    def tampered(self, **changes: Any) -> str:
+        """The real token with its payload edited and the original signature kept."""
+        header, payload, signature = self.real_token.split(".")
+        claims = json.loads(b64url_decode(payload))
+        claims.update(changes)
+        return f"{header}.{b64url_json(claims)}.{signature}"
+
+
+@pytest.fixture
+def kit(system: System, customer: Customer) -> TokenKit:
+    key_pem = system.signing_key_path.read_bytes()
+    private_key = serialization.load_pem_private_key(key_pem, password=None)
+    return TokenKit(
+        real_token=customer.token,
+        header=jwt.get_unverified_header(customer.token),
+        claims=jwt.decode(customer.token, options={"verify_signature": False}),
+        private_key=private_key,
+    )
+
+
+def bad_aud(kit: TokenKit) -> Any:
+    aud = kit.claims["aud"]
+    return [f"{value}-other" for value in aud] if isinstance(aud, list) else f"{aud}-other"
+
+
+FORGERIES: dict[str, Callable[[TokenKit], str]] = {
+    "garbage": lambda kit: "not-a-jwt",
+    "three-garbage-segments": lambda kit: "abc.def.ghi",
+    "expired": lambda kit: kit.mint(iat=int(time.time()) - 3600, exp=int(time.time()) - 300),
+    "wrong-aud": lambda kit: kit.mint(aud=bad_aud(kit)),
+    "wrong-iss": lambda kit: kit.mint(iss=f"{kit.claims['iss']}-other"),
+    "tampered-sub": lambda kit: kit.tampered(sub="00000000-0000-0000-0000-000000000000"),
+    "tampered-exp": lambda kit: kit.tampered(exp=int(time.time()) + 86_400 * 365),
+    "alg-none": lambda kit: kit.unsigned(),
+    "hs256-public-pem": lambda kit: kit.hs256(kit.public_pem()),
+    "hs256-public-raw": lambda kit: kit.hs256(kit.public_raw()),
+    "foreign-key-same-kid": lambda kit: kit.mint(key=kit.foreign_key()),
+    "foreign-key-unknown-kid": lambda kit: kit.mint(key=kit.foreign_key(), kid="e2e-unknown"),
+    "truncated-signature": lambda kit: kit.real_token[:-6],
+}
+
+
+async def test_control_minted_token_is_accepted(client: httpx.AsyncClient, kit: TokenKit) -> None:
+    """A token minted with the signing key and the real claims works, so the 401s are real."""
+    response = await client.get("/api/orders", headers={"Authorization": f"Bearer {kit.mint()}"})
+    assert expect_json(response, 200) == {"items": []}
+
+
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+async def test_forged_or_invalid_token_is_401(
+    client: httpx.AsyncClient, kit: TokenKit, forgery: str
+) -> None:
+    token = FORGERIES[forgery](kit)
+    response = await client.get("/api/orders", headers={"Authorization": f"Bearer {token}"})
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "{token}", "Token {token}", "Bearer {token}x"],
+    ids=["absent", "empty", "bearer-only", "basic", "no-scheme", "wrong-scheme", "token-suffix"],
+)
+async def test_missing_or_malformed_authorization_is_401(
+    client: httpx.AsyncClient, customer: Customer, authorization: str | None
+) -> None:
+    headers = {}
+    if authorization is not None:
+        headers["Authorization"] = authorization.format(token=customer.token)
+    assert_problem(await client.get("/api/orders", headers=headers), 401)
+
+
+async def test_tampered_role_does_not_grant_admin(client: httpx.AsyncClient, kit: TokenKit) -> None:
+    """Editing the role claim without re-signing is caught before authorisation."""
+    token = kit.tampered(role="admin")
+    response = await client.get(
+        "/api/admin/notifications",
+        params={"order_id": "x"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert_problem(response, 401)
+
+
+async def test_customer_token_on_admin_route_is_403(
+    client: httpx.AsyncClient, customer: Customer
+) -> None:
+    response = await client.get(
+        "/api/admin/notifications", params={"order_id": "x"}, headers=customer.headers
+    )
+    assert_problem(response, 403)
