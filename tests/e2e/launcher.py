@@ -288,6 +288,16 @@ def run_cli(*args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedP
     )
 
 
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    """Start ``python -m shoplab <args>`` without waiting for it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "shoplab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def status_processes(data_dir: Path) -> list[dict[str, Any]]:
     """The process list that ``shoplab status --json`` reports for a data folder."""
     result = run_cli("status", "--json", "--data-dir", str(data_dir))

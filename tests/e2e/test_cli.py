@@ -11,19 +11,21 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from .api import System
 from .launcher import (
+    CLI_TIMEOUT_S,
     STOP_TIMEOUT_S,
     Launched,
     ModeSpec,
     launch,
     mode_params,
     pid_alive,
-    run_cli,
+    start_cli,
     status_processes,
     stop,
     wait_pids_gone,
@@ -45,6 +47,11 @@ def listed_pids(data_dir: Path) -> list[int]:
     processes = status_processes(data_dir)
     assert processes, "shoplab status lists no process for a running system"
     return [int(process["pid"]) for process in processes]
+
+
+def port_numbers(ports: Any) -> list[Any]:
+    """Ports as listed by ``status``: a plain list, or a mapping of purpose to port."""
+    return list(ports.values()) if isinstance(ports, dict) else list(ports)
 
 
 def port_is_free(port: int) -> bool:
@@ -76,25 +83,34 @@ def test_status_lists_a_live_ready_process(system: System) -> None:
         assert set(process) >= {"name", "pid", "ports", "health"}, process
         assert isinstance(process["name"], str), process
         assert isinstance(process["pid"], int), process
-        assert isinstance(process["ports"], list), process
+        assert isinstance(process["ports"], list | dict), process
         assert pid_alive(process["pid"]), f"listed pid {process['pid']} is not alive"
     assert any(process["health"] == "ready" for process in processes), processes
-    served = {int(port) for process in processes for port in process["ports"]}
+    served = {int(port) for process in processes for port in port_numbers(process["ports"])}
     assert system.port in served, (system.port, processes)
 
 
 def test_down_stops_every_process(fresh_system: Launched) -> None:
-    """``down`` from another terminal stops the system, which exits 0 and leaves nothing."""
+    """``down`` from another terminal stops the system, which exits 0 and leaves nothing.
+
+    The test reaps ``shoplab up`` while ``down`` runs, as the shell that started it would.
+    """
     pids = listed_pids(fresh_system.data_dir)
 
-    result = run_cli("down", "--data-dir", str(fresh_system.data_dir))
-
-    assert result.returncode == 0, (result.stdout, result.stderr[-2000:])
+    down = start_cli("down", "--data-dir", str(fresh_system.data_dir))
     try:
         code = fresh_system.process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"shoplab up still running {STOP_TIMEOUT_S:.0f} s after down")
-    assert code == 0, fresh_system.output(4000)
+        code = None
+    try:
+        stdout, stderr = down.communicate(timeout=CLI_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        down.kill()
+        down.communicate()
+        raise
+
+    assert code == 0, f"exit code {code} after down; output:\n{fresh_system.output(4000)}"
+    assert down.returncode == 0, (stdout, stderr[-2000:])
     assert_fully_stopped(fresh_system, pids)
 
 

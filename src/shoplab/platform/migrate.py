@@ -33,6 +33,7 @@ class Migrations:
 
     def config(self, connection: Connection) -> Config:
         config = Config()
+        config.set_main_option("path_separator", "os")
         config.set_main_option("script_location", str(_ENV_DIR))
         config.set_main_option("version_locations", str(self.versions_dir))
         config.attributes.update(

@@ -1,0 +1,1 @@
+"""Architecture tests: the boundaries between contexts and layers."""

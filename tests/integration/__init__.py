@@ -1,0 +1,1 @@
+"""Integration tests: the chassis and the service layers on real databases."""

@@ -1,0 +1,1 @@
+"""Unit tests: the pure domain of each context, no I/O."""

@@ -1,0 +1,24 @@
+"""Small rules of the catalog and identity domains."""
+
+import pytest
+
+from shoplab.catalog.domain.model import InvalidProduct, Product
+from shoplab.identity.domain.model import normalize_email
+
+
+def test_a_valid_product() -> None:
+    product = Product("KB-001", "Keyboard", "Tenkeyless.", 8900, "USD")
+    assert product.price_cents == 8900
+
+
+@pytest.mark.parametrize(
+    ("sku", "price", "currency"),
+    [("kb 1", 100, "USD"), ("KB-1", -1, "USD"), ("KB-1", 100, "usd"), ("KB-1", 100, "DOLLAR")],
+)
+def test_invalid_products_are_refused(sku: str, price: int, currency: str) -> None:
+    with pytest.raises(InvalidProduct):
+        Product(sku, "Name", "Description", price, currency)
+
+
+def test_emails_are_compared_without_case_or_surrounding_space() -> None:
+    assert normalize_email("  Ada@Example.COM ") == "ada@example.com"
