@@ -7,13 +7,13 @@ import pytest
 
 from shoplab.platform.database import Database
 
-from .databases import POSTGRES_ENV, backends, fresh_database, postgres_server
+from .databases import backends, fresh_database, skip_without_postgres
 
 
 @pytest.fixture(params=backends())
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "postgres" and postgres_server() is None:
-        pytest.skip(f"{POSTGRES_ENV} is not set (CI sets it to the machine's PostgreSQL)")
+    if request.param == "postgres":
+        skip_without_postgres()
     async with fresh_database(request.param, tmp_path) as url:
         yield url
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy.engine import make_url
 
 POSTGRES_ENV = "SHOPLAB_TEST_POSTGRES_URL"
@@ -18,6 +19,15 @@ def backends() -> list[str]:
 
 def postgres_server() -> str | None:
     return os.environ.get(POSTGRES_ENV)
+
+
+def skip_without_postgres() -> None:
+    """On a laptop without PostgreSQL, skip; in CI, where it must run, fail instead."""
+    if postgres_server() is not None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{POSTGRES_ENV} must be set in CI")
+    pytest.skip(f"{POSTGRES_ENV} is not set (CI sets it to the machine's PostgreSQL)")
 
 
 @asynccontextmanager

@@ -1,9 +1,11 @@
 """Each context's migrations build exactly the tables its code declares."""
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from shoplab.catalog.adapters.tables import MIGRATIONS as CATALOG
 from shoplab.identity.adapters.tables import MIGRATIONS as IDENTITY
@@ -11,8 +13,10 @@ from shoplab.inventory.adapters.tables import MIGRATIONS as INVENTORY
 from shoplab.notifications.adapters.tables import MIGRATIONS as NOTIFICATIONS
 from shoplab.orders.adapters.tables import MIGRATIONS as ORDERS
 from shoplab.payments.adapters.tables import MIGRATIONS as PAYMENTS
-from shoplab.platform.database import Database
+from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.migrate import Migrations, upgrade
+
+from .databases import fresh_database, skip_without_postgres
 
 ALL = [CATALOG, IDENTITY, INVENTORY, NOTIFICATIONS, ORDERS, PAYMENTS]
 
@@ -46,3 +50,22 @@ async def test_every_table_carries_its_context_prefix(database: Database) -> Non
     prefixes = tuple(f"{m.context}_" for m in ALL)
     assert len(names) >= 14
     assert all(name.startswith(prefixes) for name in names), names
+
+
+async def test_a_missing_postgres_database_is_created(tmp_path: Path) -> None:
+    skip_without_postgres()
+    async with fresh_database("postgres", tmp_path) as existing:
+        missing = existing + "_new"
+        await ensure_database(missing)
+        await ensure_database(missing)  # a second start finds it
+        created = Database(missing)
+        try:
+            assert await created.ping()
+        finally:
+            await created.dispose()
+            maintenance = Database(existing)
+            async with maintenance.engine.connect() as connection:
+                await connection.execute(text("COMMIT"))
+                name = missing.rsplit("/", 1)[1]
+                await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            await maintenance.dispose()

@@ -20,7 +20,7 @@ from shoplab.notifications.bootstrap import NotificationsContext
 from shoplab.orders.bootstrap import OrdersContext
 from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.platform.auth import Authenticator, TokenVerifier
-from shoplab.platform.database import Database
+from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.http.app import create_app
 from shoplab.platform.messaging import InProcessPublisher
 from shoplab.platform.relay import OutboxRelay
@@ -60,6 +60,7 @@ class Monolith:
 
     async def start(self) -> None:
         """Migrate every context, load the demo data, create the admin, start the relay."""
+        await ensure_database(self.database.url)
         for context in (self.catalog, self.inventory, self.payments, self.notifications):
             await context.migrate()
         await self.orders.migrate()

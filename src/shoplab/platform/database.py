@@ -13,10 +13,10 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -76,9 +76,25 @@ def _tune_sqlite(engine: AsyncEngine, *, fsync: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def postgres_server_url(url: str) -> bool:
-    return make_url(url).get_backend_name() == "postgresql"
+async def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database that ``url`` names when the server lacks it.
 
-
-def new_session(database: Database) -> AsyncSession:
-    return database.sessions()
+    A user points shoplab at a server and a database name; the first start makes
+    the database. SQLite creates its file by itself.
+    """
+    target = make_url(async_url(url))
+    if target.get_backend_name() != "postgresql" or not target.database:
+        return
+    maintenance = create_async_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    try:
+        async with maintenance.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                quoted = connection.dialect.identifier_preparer.quote(target.database)
+                await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        await maintenance.dispose()
