@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -104,6 +105,57 @@ async def stock_snapshot(
     return {record["sku"]: (record["on_hand"], record["reserved"]) for record in records}
 
 
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, list[tuple[str, str]], bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = [
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition(":") for line in header_lines if line)
+    ]
+    length = next((int(v) for n, v in headers if n.lower() == "content-length"), 0)
+    body = await reader.readexactly(length)
+    return int(status_line.split()[1]), headers, body
+
+
+async def post_watching_for_early_answer(
+    client: httpx.AsyncClient, customer: Customer, content: bytes
+) -> httpx.Response:
+    """POST a body over a raw connection and stop sending as soon as an answer arrives.
+
+    Clients like curl watch for an early answer while uploading; a server may refuse a large
+    body from its headers and close the connection, and a client that insists on writing the
+    whole body first then loses the answer to a connection reset.
+    """
+    url = client.base_url
+    host, port = url.host, url.port or 80
+    reader, writer = await asyncio.open_connection(host, port)
+    request_head = (
+        f"POST /api/orders HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: {customer.headers['Authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    answer = asyncio.create_task(_read_answer(reader))
+    try:
+        writer.write(request_head.encode("latin-1"))
+        for start in range(0, len(content), 64 * 1024):
+            if answer.done():
+                break
+            writer.write(content[start : start + 64 * 1024])
+            await writer.drain()
+            await asyncio.sleep(0)
+    except ConnectionError:
+        pass
+    try:
+        status, headers, body = await asyncio.wait_for(answer, timeout=30)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    request = httpx.Request("POST", url.join("/api/orders"))
+    return httpx.Response(status, headers=headers, content=body, request=request)
+
+
 async def assert_refused_without_effect(
     client: httpx.AsyncClient,
     admin: dict[str, str],
@@ -111,11 +163,15 @@ async def assert_refused_without_effect(
     content: bytes,
     touched: set[str],
     status: int,
+    early_answer: bool = False,
 ) -> None:
     """Send raw bytes as a placement; expect a problem and no order nor stock movement."""
     before = await stock_snapshot(client, admin, touched)
-    headers = {**customer.headers, "Content-Type": "application/json"}
-    response = await client.post("/api/orders", content=content, headers=headers)
+    if early_answer:
+        response = await post_watching_for_early_answer(client, customer, content)
+    else:
+        headers = {**customer.headers, "Content-Type": "application/json"}
+        response = await client.post("/api/orders", content=content, headers=headers)
     assert_problem(response, status)
     await asyncio.sleep(0.05)
     assert await list_orders(client, customer.headers) == []
@@ -171,9 +227,10 @@ async def test_oversize_body_is_413_and_creates_nothing(
     catalog_skus: list[str],
 ) -> None:
     """A 2 MB placement is refused for its size before anything is done with it."""
-    body = _order(catalog_skus, padding="x" * (2 * 1024 * 1024))
+    content = json.dumps(_order(catalog_skus, padding="x" * (2 * 1024 * 1024))).encode()
+    touched = set(catalog_skus[:2])
     await assert_refused_without_effect(
-        client, admin, customer, json.dumps(body).encode(), set(catalog_skus[:2]), 413
+        client, admin, customer, content, touched, 413, early_answer=True
     )
 
 
