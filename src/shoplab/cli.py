@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
 from shoplab.runtime import state
 from shoplab.runtime.health import probe_all
 from shoplab.runtime.plans import PLANS, RunOptions
@@ -24,7 +25,6 @@ app = typer.Typer(
 )
 console = Console()
 
-ADMIN_PASSWORD_FILE = "admin-password.txt"
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
 
 
@@ -141,9 +141,9 @@ def down(data_dir: DataDir = Path(".shoplab")) -> None:
         return
     os.kill(run.supervisor_pid, signal.SIGTERM)
     deadline = time.monotonic() + 30
-    while state.pid_alive(run.supervisor_pid) and time.monotonic() < deadline:
+    while state.supervisor_alive(run.supervisor_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if state.pid_alive(run.supervisor_pid):
+    if state.supervisor_alive(run.supervisor_pid):
         _fail(f"the supervisor (pid {run.supervisor_pid}) did not stop in 30 s.")
     console.print("stopped.")
 

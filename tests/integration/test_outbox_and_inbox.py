@@ -148,3 +148,22 @@ async def test_the_in_process_publisher_routes_by_subject(db: Database) -> None:
     async with db.sessions() as session:
         emails = (await session.scalars(select(EFFECTS.c.email).order_by(EFFECTS.c.email))).all()
     assert emails == ["c1@example.com", "c2@example.com"]
+
+
+async def test_an_unreadable_row_is_dead_lettered_without_blocking_the_next(db: Database) -> None:
+    async with LabUnitOfWork(db) as uow:
+        await uow.publish(registered(1))
+        await uow.publish(registered(2))
+        await uow.commit()
+    async with db.sessions() as session:
+        first = await session.scalar(select(func.min(OUTBOX.c.position)))
+        await session.execute(
+            OUTBOX.update().where(OUTBOX.c.position == first).values(envelope="{not json")
+        )
+        await session.commit()
+    recorder = Recorder()
+    assert await OutboxRelay(db, [OUTBOX], recorder, max_attempts=1).drain() == 1
+    assert [e.payload["customer_id"] for e in recorder.received] == ["c2"]
+    async with db.sessions() as session:
+        dead = await session.scalar(select(OUTBOX.c.dead_at).where(OUTBOX.c.position == first))
+    assert dead is not None

@@ -1,12 +1,12 @@
 """The identity context's composition root."""
 
 import secrets
-from pathlib import Path
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.identity.adapters.passwords import Argon2Hasher
+from shoplab.identity.adapters.secret_files import write_new_secret
 from shoplab.identity.adapters.signing_keys import SigningKeys
 from shoplab.identity.adapters.tables import MIGRATIONS, outbox
 from shoplab.identity.adapters.tokens import JwtSigner
@@ -44,7 +44,7 @@ class IdentityContext:
         password, generated = self._admin_password()
         created = await services.ensure_admin(self.uow(), self.hasher, password)
         if created and generated:
-            _write_secret(self.settings.data_dir / ADMIN_PASSWORD_FILE, password)
+            write_new_secret(self.settings.data_dir / ADMIN_PASSWORD_FILE, f"{password}\n".encode())
             return password
         return None
 
@@ -55,9 +55,3 @@ class IdentityContext:
 
     def router(self) -> APIRouter:
         return build_router(self.uow, self.hasher, self.signer, self.keys.jwks)
-
-
-def _write_secret(path: Path, value: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(value + "\n")
-    path.chmod(0o600)

@@ -24,7 +24,7 @@ from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.http.app import create_app
 from shoplab.platform.messaging import InProcessPublisher
 from shoplab.platform.relay import OutboxRelay
-from shoplab.platform.settings import PlatformSettings, database_url_for
+from shoplab.platform.settings import PlatformSettings, sqlite_file
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,8 @@ class Monolith:
 
     def __init__(self, settings: PlatformSettings) -> None:
         self.settings = settings
-        self.database = Database(database_url_for("monolith", settings, "shoplab.db"))
+        url = settings.database_url or sqlite_file(settings, "shoplab.db")
+        self.database = Database(url, fsync=settings.fsync)
         self.catalog = CatalogContext(self.database)
         self.inventory = InventoryContext(self.database)
         self.payments = PaymentsContext(self.database)

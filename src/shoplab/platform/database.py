@@ -2,15 +2,18 @@
 
 SQLite is tuned for a service's write path: WAL journal, ``synchronous=NORMAL``
 (durable against a process crash; ``fsync=True`` survives a power loss too),
-and ``BEGIN IMMEDIATE`` so that a transaction takes the write lock up front
-instead of failing with ``SQLITE_BUSY`` when it upgrades a read to a write.
+and ``BEGIN IMMEDIATE`` so that a writing transaction takes the write lock up
+front instead of failing with ``SQLITE_BUSY`` when it upgrades a read to a write.
+Read-only transactions (``Database.readers``) begin deferred and never wait for
+writers; on PostgreSQL they are ``READ ONLY``, so a stray write fails loudly.
 """
 
 import asyncio
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
@@ -18,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+READ_ONLY = "shoplab_read_only"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -40,6 +44,10 @@ class Database:
         if self.is_sqlite:
             _tune_sqlite(self.engine, fsync=fsync)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        read_options = {READ_ONLY: True, "postgresql_readonly": not self.is_sqlite}
+        self.readers = async_sessionmaker(
+            self.engine.execution_options(**read_options), expire_on_commit=False
+        )
         self.outbox_written = asyncio.Event()
 
     def _engine_options(self) -> dict[str, Any]:
@@ -50,8 +58,8 @@ class Database:
     async def ping(self) -> bool:
         """True when a trivial query answers: the readiness probe."""
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with self.readers() as session:
+                await session.execute(text("SELECT 1"))
         except Exception:
             return False
         return True
@@ -73,28 +81,42 @@ def _tune_sqlite(engine: AsyncEngine, *, fsync: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 async def ensure_database(url: str) -> None:
     """Create the PostgreSQL database that ``url`` names when the server lacks it.
 
     A user points shoplab at a server and a database name; the first start makes
-    the database. SQLite creates its file by itself.
+    the database. The server's ``postgres`` database is used only when the
+    target is missing. SQLite creates its file by itself.
     """
     target = make_url(async_url(url))
     if target.get_backend_name() != "postgresql" or not target.database:
+        return
+    if await _can_connect(target):
         return
     maintenance = create_async_engine(
         target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )
     try:
         async with maintenance.connect() as connection:
-            exists = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-            )
-            if not exists:
-                quoted = connection.dialect.identifier_preparer.quote(target.database)
-                await connection.execute(text(f"CREATE DATABASE {quoted}"))
+            quoted = connection.dialect.identifier_preparer.quote(target.database)
+            await connection.execute(text(f"CREATE DATABASE {quoted}"))
     finally:
         await maintenance.dispose()
+
+
+async def _can_connect(url: URL) -> bool:
+    """False only when the server says the database does not exist (SQLSTATE 3D000)."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect():
+            return True
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == "3D000" or "does not exist" in str(error):
+            return False
+        raise
+    finally:
+        await engine.dispose()

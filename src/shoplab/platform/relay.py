@@ -11,6 +11,7 @@ message again: consumers are idempotent for exactly that reason.
 import asyncio
 import contextlib
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -23,6 +24,13 @@ from shoplab.platform.messaging import Publisher
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    position: int
+    envelope: str
+    attempts: int
 
 
 class OutboxRelay:
@@ -57,16 +65,16 @@ class OutboxRelay:
         published = 0
         for outbox in self._outboxes:
             while rows := await self._due_rows(outbox):
-                for position, envelope_json in rows:
-                    published += await self._relay_one(outbox, position, envelope_json)
+                for row in rows:
+                    published += await self._relay_one(outbox, row)
                 if len(rows) < BATCH_SIZE:
                     break
         return published
 
-    async def _due_rows(self, outbox: Table) -> list[tuple[int, str]]:
-        async with self._database.sessions() as session:
+    async def _due_rows(self, outbox: Table) -> list[PendingRow]:
+        async with self._database.readers() as session:
             result = await session.execute(
-                select(outbox.c.position, outbox.c.envelope)
+                select(outbox.c.position, outbox.c.envelope, outbox.c.attempts)
                 .where(
                     outbox.c.published_at.is_(None),
                     outbox.c.dead_at.is_(None),
@@ -75,42 +83,33 @@ class OutboxRelay:
                 .order_by(outbox.c.position)
                 .limit(BATCH_SIZE)
             )
-            return [(row.position, row.envelope) for row in result]
+            return [PendingRow(r.position, r.envelope, r.attempts) for r in result]
 
-    async def _relay_one(self, outbox: Table, position: int, envelope_json: str) -> int:
-        envelope = Envelope.model_validate_json(envelope_json)
+    async def _relay_one(self, outbox: Table, row: PendingRow) -> int:
         try:
-            await self._publisher.publish(envelope)
+            await self._publisher.publish(Envelope.model_validate_json(row.envelope))
         except Exception as error:
-            await self._record_failure(outbox, position, envelope, error)
+            await self._record_failure(outbox, row.position, row.attempts + 1, error)
             return 0
-        await self._mark(outbox, position, published_at=datetime.now(UTC))
+        await self._mark(outbox, row.position, published_at=datetime.now(UTC))
         return 1
 
     async def _record_failure(
-        self, outbox: Table, position: int, envelope: Envelope, error: Exception
+        self, outbox: Table, position: int, attempts: int, error: Exception
     ) -> None:
-        async with self._database.sessions() as session:
-            attempts = await session.scalar(
-                select(outbox.c.attempts).where(outbox.c.position == position)
-            )
-        attempts = (attempts or 0) + 1
+        """Retry later with backoff, or dead-letter once the attempts are spent.
+
+        A row that cannot even be parsed fails the same way, so it cannot block the rest.
+        """
         now = datetime.now(UTC)
         values: dict[str, object] = {"attempts": attempts, "last_error": repr(error)[:2000]}
+        where = {"outbox": outbox.name, "position": position, "error": repr(error)}
         if attempts >= self._max_attempts:
             values["dead_at"] = now
-            log.error(
-                "message dead-lettered",
-                message_id=envelope.message_id,
-                subject=envelope.subject,
-                attempts=attempts,
-                error=repr(error),
-            )
+            log.error("message dead-lettered", attempts=attempts, **where)
         else:
             values["next_attempt_at"] = now + backoff(attempts)
-            log.warning(
-                "message delivery failed", message_id=envelope.message_id, error=repr(error)
-            )
+            log.warning("message delivery failed", attempts=attempts, **where)
         await self._mark(outbox, position, **values)
 
     async def _mark(self, outbox: Table, position: int, **values: object) -> None:

@@ -23,7 +23,9 @@ class PlatformSettings(BaseSettings):
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
     log_level: str = "INFO"
     instance: str = "1"
-    outbox_max_attempts: int = Field(default=5, ge=1, le=100)
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    fsync: bool = False
+    """True: every commit is synced to disk (survives a power loss, not only a crash)."""
 
     @field_validator("log_level")
     @classmethod
@@ -49,10 +51,11 @@ def context_settings(context: str) -> ContextSettings:
     return _Settings()
 
 
-def database_url_for(context: str, settings: PlatformSettings, default_file: str) -> str:
-    """The context's URL, else the shared one, else a SQLite file in the data folder."""
-    own = context_settings(context).database_url
-    chosen = own or settings.database_url
-    if chosen:
-        return chosen
-    return f"sqlite:///{(settings.data_dir / default_file).resolve()}"
+def database_url_for(context: str, settings: PlatformSettings) -> str:
+    """The context's own URL, else the shared one, else ``<data-dir>/<context>.db``."""
+    chosen = context_settings(context).database_url or settings.database_url
+    return chosen or sqlite_file(settings, f"{context}.db")
+
+
+def sqlite_file(settings: PlatformSettings, name: str) -> str:
+    return f"sqlite:///{(settings.data_dir / name).resolve()}"

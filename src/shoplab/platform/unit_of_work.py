@@ -31,13 +31,20 @@ class SqlUnitOfWork:
         self.database = database
         self._joined = join
         self._committed = False
+        self._read_only = False
 
     @property
     def session(self) -> AsyncSession:
         return self._session
 
+    def read_only(self) -> Self:
+        """Use for queries: never waits for writers on SQLite, refuses writes on PostgreSQL."""
+        self._read_only = True
+        return self
+
     async def __aenter__(self) -> Self:
-        self._session = self._joined or self.database.sessions()
+        new_session = self.database.readers if self._read_only else self.database.sessions
+        self._session = self._joined or new_session()
         self._committed = False
         self.bind(self._session)
         return self

@@ -49,7 +49,7 @@ def read(data_dir: Path) -> RunState | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     state = RunState(**{**raw, "processes": [ProcessState(**p) for p in raw["processes"]]})
-    return state if pid_alive(state.supervisor_pid) else None
+    return state if supervisor_alive(state.supervisor_pid) else None
 
 
 def remove(data_dir: Path) -> None:
@@ -57,10 +57,25 @@ def remove(data_dir: Path) -> None:
 
 
 def pid_alive(pid: int) -> bool:
+    """True for a running process; an exited one not yet reaped (a zombie) is not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust the signal check
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def supervisor_alive(pid: int) -> bool:
+    """A live ``shoplab`` process, not an unrelated one that reused a stale pid."""
+    if not pid_alive(pid):
+        return False
+    try:
+        return b"shoplab" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True

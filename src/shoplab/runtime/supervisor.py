@@ -10,6 +10,7 @@ state file for ``shoplab status``.
 import asyncio
 import contextlib
 import ctypes
+import ctypes.util
 import os
 import signal
 import time
@@ -22,12 +23,13 @@ from shoplab.runtime.plans import ProcessSpec
 
 STOP_GRACE_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 30.0
+_LIBC = ctypes.util.find_library("c")
 
 
 def _die_with_parent() -> None:
     """Runs in the child before exec: SIGTERM it when the supervisor goes away."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(_LIBC, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Child:

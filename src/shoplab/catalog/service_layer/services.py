@@ -8,7 +8,7 @@ from shoplab.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 
 
 async def list_products(uow: CatalogUnitOfWork) -> list[Product]:
-    async with uow:
+    async with uow.read_only():
         return await uow.products.all()
 
 
@@ -16,7 +16,7 @@ async def product_page(
     uow: CatalogUnitOfWork, sku: str, stock: StockAvailability
 ) -> tuple[Product, int]:
     """A product with the stock that can be ordered now."""
-    async with uow:
+    async with uow.read_only():
         product = (await uow.products.get_many([sku])).get(sku)
     if product is None:
         raise UnknownProduct(sku)
@@ -25,7 +25,7 @@ async def product_page(
 
 async def price_list(uow: CatalogUnitOfWork, skus: Iterable[str]) -> dict[str, Product]:
     """The current products for ``skus``; unknown skus are simply absent."""
-    async with uow:
+    async with uow.read_only():
         return await uow.products.get_many(list(skus))
 
 

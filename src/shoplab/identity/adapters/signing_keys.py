@@ -7,12 +7,13 @@ exactly when the key does. The JWKS document publishes the public half.
 import base64
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shoplab.identity.adapters.secret_files import write_new_secret
 
 KEY_FILE = Path("keys") / "jwt-signing.pem"
 
@@ -27,15 +28,12 @@ class SigningKeys:
     def load_or_create(cls, data_dir: Path) -> "SigningKeys":
         path = data_dir / KEY_FILE
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
             pem = Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(pem)
+            write_new_secret(path, pem)
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")

@@ -47,7 +47,7 @@ async def issue_token(
     password: str,
 ) -> AccessToken:
     """Sign in. An unknown email still costs one hash check, so timing reveals nothing."""
-    async with uow:
+    async with uow.read_only():
         customer = await uow.customers.by_email(normalize_email(email))
     valid = await hasher.verify(customer.password_hash if customer else hasher.decoy_hash, password)
     if customer is None or not valid:

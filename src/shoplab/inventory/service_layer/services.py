@@ -74,7 +74,7 @@ async def count_stock(uow: InventoryUnitOfWork, sku: str, on_hand: int) -> Stock
 
 
 async def stock_level(uow: InventoryUnitOfWork, sku: str) -> StockItem:
-    async with uow:
+    async with uow.read_only():
         item = await uow.stock.get(sku)
         if item is None:
             raise UnknownSku(sku)

@@ -5,5 +5,5 @@ from shoplab.notifications.service_layer.unit_of_work import NotificationsUnitOf
 
 
 async def notifications_for(uow: NotificationsUnitOfWork, order_id: str) -> list[Notification]:
-    async with uow:
+    async with uow.read_only():
         return await uow.notifications.for_order(order_id)

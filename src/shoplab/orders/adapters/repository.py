@@ -12,6 +12,19 @@ from shoplab.orders.domain.model import Order, OrderLine, OrderStatus, Reason
 from shoplab.platform.time import utc
 
 
+@dataclass(frozen=True)
+class OrderSummary:
+    """A row of a customer's order list: a read model, not the aggregate."""
+
+    order_id: str
+    status: str
+    reason: str | None
+    total_cents: int
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class SqlOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -61,8 +74,8 @@ class SqlOrderRepository:
             .values(status=order.status.value, reason=_reason(order), updated_at=order.updated_at)
         )
 
-    async def list_for(self, customer_id: str, limit: int = 100) -> list[Order]:
-        """The customer's newest orders, lines left out: a summary is enough for a list."""
+    async def summaries_for(self, customer_id: str, limit: int) -> list[OrderSummary]:
+        """The customer's newest orders as the list shows them: no lines, stored totals."""
         rows = await self._session.execute(
             select(orders)
             .where(orders.c.customer_id == customer_id)
@@ -70,15 +83,14 @@ class SqlOrderRepository:
             .limit(limit)
         )
         return [
-            Order(
+            OrderSummary(
                 order_id=row.order_id,
-                customer_id=row.customer_id,
-                lines=[],
+                status=row.status,
+                reason=row.reason,
+                total_cents=row.total_cents,
                 currency=row.currency,
                 created_at=utc(row.created_at),
                 updated_at=utc(row.updated_at),
-                status=OrderStatus(row.status),
-                reason=Reason(row.reason) if row.reason else None,
             )
             for row in rows
         ]

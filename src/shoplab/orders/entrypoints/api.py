@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shoplab.orders.domain.model import MAX_LINES, MAX_QUANTITY, Order
@@ -13,6 +13,8 @@ from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
+
+MAX_LISTED = 100
 
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -123,10 +125,15 @@ def build_router(
         return OrderAccepted(order_id=order.order_id, status=order.status.value)
 
     @router.get("")
-    async def list_orders(principal: Annotated[Principal, signed_in]) -> OrderList:
-        """The caller's orders, newest first."""
-        orders = await services.list_orders(new_uow(), principal)
-        return OrderList(items=[OrderSummary.model_validate(summary_fields(o)) for o in orders])
+    async def list_orders(
+        principal: Annotated[Principal, signed_in],
+        limit: Annotated[int, Query(ge=1, le=MAX_LISTED)] = MAX_LISTED,
+    ) -> OrderList:
+        """The caller's orders, newest first (the newest ``limit``, 100 by default)."""
+        orders = await services.list_orders(new_uow(), principal, limit)
+        return OrderList(
+            items=[OrderSummary.model_validate(o, from_attributes=True) for o in orders]
+        )
 
     @router.get("/{order_id}")
     async def get_order(order_id: str, principal: Annotated[Principal, signed_in]) -> OrderView:

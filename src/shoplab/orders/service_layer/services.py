@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from shoplab.contracts import events as contract
 from shoplab.contracts.envelope import Message
+from shoplab.orders.adapters.repository import OrderSummary
 from shoplab.orders.domain import events
 from shoplab.orders.domain.model import (
     InvalidOrder,
@@ -117,13 +118,16 @@ async def cancel_order(
 
 
 async def get_order(uow: OrdersUnitOfWork, order_id: str, principal: Principal) -> Order:
-    async with uow:
+    async with uow.read_only():
         return await _visible_order(uow, order_id, principal)
 
 
-async def list_orders(uow: OrdersUnitOfWork, principal: Principal) -> list[Order]:
-    async with uow:
-        return await uow.orders.list_for(principal.customer_id)
+async def list_orders(
+    uow: OrdersUnitOfWork, principal: Principal, limit: int = 100
+) -> list[OrderSummary]:
+    """The caller's newest orders, at most ``limit``."""
+    async with uow.read_only():
+        return await uow.orders.summaries_for(principal.customer_id, limit)
 
 
 async def _visible_order(

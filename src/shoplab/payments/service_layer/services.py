@@ -36,7 +36,7 @@ async def refund(uow: PaymentsUnitOfWork, order_id: str) -> None:
 
 
 async def payment_for(uow: PaymentsUnitOfWork, order_id: str) -> Payment:
-    async with uow:
+    async with uow.read_only():
         payment = await uow.payments.get(order_id)
     if payment is None:
         raise NoPayment(order_id)

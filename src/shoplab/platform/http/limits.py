@@ -3,11 +3,17 @@
 ``Content-Length`` is checked first; a chunked body is read and counted as it
 arrives, and refused with 413 as soon as it passes the limit, so an oversize
 upload is never held in memory. A body within the limit is handed on whole.
+
+Before answering 413 the rest of an oversize body is read and dropped (up to
+``DRAIN_BYTES``): most clients send the whole body before they read the answer,
+and closing on them mid-upload turns a clear 413 into a connection reset.
 """
 
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DRAIN_BYTES = 16 * 1024 * 1024
 
 
 class BodySizeLimit:
@@ -21,10 +27,12 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _drain(receive)
             await self._refuse(send)
             return
         body = await self._read_within_limit(receive)
         if body is None:
+            await _drain(receive)
             await self._refuse(send)
             return
         await self.app(scope, _replay(body, receive), send)
@@ -61,6 +69,16 @@ class BodySizeLimit:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop what is left of the body, up to ``DRAIN_BYTES``."""
+    dropped = 0
+    while dropped <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
