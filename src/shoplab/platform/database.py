@@ -35,25 +35,41 @@ def async_url(url: str) -> str:
 
 
 class Database:
-    """One engine, its session factory, and the signal that wakes the outbox relay."""
+    """Engines, their session factories, and the signal that wakes the outbox relay.
+
+    SQLite admits one writer at a time. Writers here share a pool of one
+    connection, so they queue in order inside the process instead of sleeping
+    in SQLite's busy handler (whose growing sleeps make a long latency tail);
+    readers get their own pool and never wait. On PostgreSQL both factories
+    share one pool.
+    """
 
     def __init__(self, url: str, *, fsync: bool = False) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        self.engine: AsyncEngine = create_async_engine(self.url, **self._engine_options())
-        if self.is_sqlite:
-            _tune_sqlite(self.engine, fsync=fsync)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.engine: AsyncEngine = create_async_engine(
+            self.url, **self._engine_options(writer=True)
+        )
         read_options = {READ_ONLY: True, "postgresql_readonly": not self.is_sqlite}
+        if self.is_sqlite:
+            self.read_engine = create_async_engine(self.url, **self._engine_options(writer=False))
+            for engine in (self.engine, self.read_engine):
+                _tune_sqlite(engine, fsync=fsync)
+        else:
+            self.read_engine = self.engine
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.readers = async_sessionmaker(
-            self.engine.execution_options(**read_options), expire_on_commit=False
+            self.read_engine.execution_options(**read_options), expire_on_commit=False
         )
         self.outbox_written = asyncio.Event()
 
-    def _engine_options(self) -> dict[str, Any]:
-        if self.is_sqlite:
-            return {"connect_args": {"timeout": 30}}
-        return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+    def _engine_options(self, *, writer: bool) -> dict[str, Any]:
+        if not self.is_sqlite:
+            return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+        sqlite_options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+        if writer:
+            sqlite_options.update(pool_size=1, max_overflow=0, pool_timeout=60)
+        return sqlite_options
 
     async def ping(self) -> bool:
         """True when a trivial query answers: the readiness probe."""
@@ -66,6 +82,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def _tune_sqlite(engine: AsyncEngine, *, fsync: bool) -> None:
