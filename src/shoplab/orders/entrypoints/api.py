@@ -68,7 +68,13 @@ class OrderView(OrderSummary):
     @classmethod
     def of(cls, order: Order) -> "OrderView":
         return cls(
-            **summary_fields(order),
+            order_id=order.order_id,
+            status=order.status.value,
+            reason=order.reason.value if order.reason else None,
+            total_cents=order.total_cents,
+            currency=order.currency,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
             customer_id=order.customer_id,
             items=[
                 LineView(
@@ -81,18 +87,6 @@ class OrderView(OrderSummary):
 
 class OrderList(BaseModel):
     items: list[OrderSummary]
-
-
-def summary_fields(order: Order) -> dict[str, object]:
-    return {
-        "order_id": order.order_id,
-        "status": order.status.value,
-        "reason": order.reason.value if order.reason else None,
-        "total_cents": order.total_cents,
-        "currency": order.currency,
-        "created_at": order.created_at,
-        "updated_at": order.updated_at,
-    }
 
 
 IdempotencyKey = Annotated[

@@ -1,6 +1,6 @@
 """The app factory every process uses: problem details, limits and health probes."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
@@ -52,7 +52,3 @@ def health_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return router
-
-
-async def no_lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    yield
