@@ -18,12 +18,8 @@ from .api import (
     assert_problem,
     assert_timestamp,
     expect_json,
-    get_stock,
-    pick_products,
-    place_and_wait,
-    set_stock,
-    wait_notifications,
 )
+from .shop import get_stock, pick_products, place_and_wait, set_stock, wait_notifications
 
 UNKNOWN_SKU = "NO-SUCH-SKU-E2E"
 

@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .api import (
-    Customer,
-    assert_problem,
+from .api import Customer, assert_problem
+from .shop import (
     check_accepted,
     get_stock,
     list_orders,

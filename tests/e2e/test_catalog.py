@@ -7,7 +7,8 @@ import uuid
 
 import httpx
 
-from .api import assert_problem, expect_json, list_products, pick_products, set_stock
+from .api import assert_problem, expect_json
+from .shop import list_products, pick_products, set_stock
 
 LIST_FIELDS = {"sku", "name", "price_cents", "currency"}
 PAGE_FIELDS = {"sku", "name", "description", "price_cents", "currency", "available"}

@@ -7,15 +7,12 @@ import uuid
 
 import httpx
 
-from .api import (
-    Customer,
-    assert_problem,
-    expect_json,
+from .api import Customer, assert_problem, expect_json, poll_until
+from .shop import (
     get_stock,
     list_orders,
     order_body,
     pick_products,
-    poll_until,
     post_order,
     set_stock,
     wait_order,

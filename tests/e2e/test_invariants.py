@@ -30,6 +30,10 @@ from .api import (
     Customer,
     System,
     assert_problem,
+    poll_until,
+    register_customers,
+)
+from .shop import (
     cancel_and_wait,
     check_accepted,
     expected_total,
@@ -41,9 +45,7 @@ from .api import (
     list_orders,
     list_products,
     order_body,
-    poll_until,
     post_order,
-    register_customers,
     set_stock,
     wait_order,
 )

@@ -8,10 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .api import (
-    Customer,
-    assert_problem,
-    expect_json,
+from .api import Customer, assert_problem, expect_json
+from .shop import (
     get_order,
     get_stock,
     list_orders,

@@ -20,9 +20,12 @@ from .api import (
     Customer,
     assert_problem,
     assert_timestamp,
+    expect_json,
+    poll_until,
+)
+from .shop import (
     cancel_and_wait,
     check_accepted,
-    expect_json,
     expected_total,
     get_notifications,
     get_order,
@@ -33,7 +36,6 @@ from .api import (
     order_body,
     pick_products,
     place_and_wait,
-    poll_until,
     post_order,
     set_stock,
     wait_notifications,
