@@ -59,7 +59,10 @@ MODES: tuple[ModeSpec, ...] = (
 
 
 def mode_params() -> list[Any]:
-    """Pytest params for every mode, skipping the ones whose infrastructure is absent."""
+    """Pytest params for every mode, skipping the ones whose infrastructure is absent.
+
+    In CI nothing is skipped: a missing server fails the run instead of hiding it.
+    """
     params: list[Any] = []
     for mode in MODES:
         marks: list[pytest.MarkDecorator] = []
@@ -67,7 +70,8 @@ def mode_params() -> list[Any]:
             marks.append(pytest.mark.postgres)
             marks.append(
                 pytest.mark.skipif(
-                    not os.environ.get(POSTGRES_URL_ENV), reason=POSTGRES_SKIP_REASON
+                    not os.environ.get(POSTGRES_URL_ENV) and not os.environ.get("CI"),
+                    reason=POSTGRES_SKIP_REASON,
                 )
             )
         params.append(pytest.param(mode, id=mode.name, marks=marks))
