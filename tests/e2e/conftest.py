@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from .api import Customer, System
-from .launcher import ADMIN_EMAIL, ModeSpec, launch, mode_params, stop
+from .launcher import ADMIN_EMAIL, Launched, ModeSpec, launch, mode_params, stop
 
 
 @pytest.fixture(scope="session", params=mode_params())
@@ -63,3 +64,14 @@ async def customer(system: System, client: httpx.AsyncClient) -> Customer:
 async def other_customer(system: System, client: httpx.AsyncClient) -> Customer:
     """A second fresh customer, for isolation checks."""
     return await system.register_customer(client)
+
+
+@pytest.fixture(params=mode_params())
+def fresh_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Launched]:
+    """A system of its own, for tests that stop it."""
+    mode: ModeSpec = request.param
+    launched = launch(mode, tmp_path / f"shoplab-{mode.name}")
+    try:
+        yield launched
+    finally:
+        stop(launched)

@@ -9,7 +9,6 @@ import contextlib
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +20,11 @@ from .launcher import (
     CLI_TIMEOUT_S,
     STOP_TIMEOUT_S,
     Launched,
-    ModeSpec,
-    launch,
-    mode_params,
     pid_alive,
     start_cli,
     status_processes,
-    stop,
     wait_pids_gone,
 )
-
-
-@pytest.fixture(params=mode_params())
-def fresh_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Launched]:
-    """A system of its own, for tests that stop it."""
-    mode: ModeSpec = request.param
-    launched = launch(mode, tmp_path / f"shoplab-{mode.name}")
-    try:
-        yield launched
-    finally:
-        stop(launched)
 
 
 def listed_pids(data_dir: Path) -> list[int]:
