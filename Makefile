@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/shoplab up --mode monolith
+	$(BIN)/shoplab up
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,79 +4,124 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import time
+from collections.abc import Coroutine
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn, TypeVar
 
+import nats.errors
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
-from shoplab.runtime import state
+from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.streams import Topology
+from shoplab.runtime import dead_letters, state
+from shoplab.runtime.broker import NatsServerNotFound
 from shoplab.runtime.health import probe_all
-from shoplab.runtime.plans import PLANS, RunOptions
+from shoplab.runtime.plans import PLANS, RunOptions, prepare
+from shoplab.runtime.ports import RESERVED_PORTS, port_free
 from shoplab.runtime.supervisor import StartFailed, Supervisor
 
 app = typer.Typer(
     help="shoplab: a runnable reference system for microservices.", no_args_is_help=True
 )
+dlq_app = typer.Typer(
+    help="Dead letters: the messages a service gave up on (microservices mode).",
+    no_args_is_help=True,
+)
+app.add_typer(dlq_app, name="dlq")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
+Broker = Annotated[
+    str | None,
+    typer.Option(
+        "--broker", help="nats://HOST:PORT; default: the broker of the run in --data-dir."
+    ),
+]
+T = TypeVar("T")
 
 
 class Mode(StrEnum):
+    microservices = "microservices"
     monolith = "monolith"
+
+
+class Fsync(StrEnum):
+    default = "default"
+    always = "always"
 
 
 @app.command()
 def up(
-    mode: Annotated[Mode, typer.Option(help="How to run the domain.")] = Mode.monolith,
+    mode: Annotated[Mode, typer.Option(help="How to run the domain.")] = Mode.microservices,
     port: Annotated[int, typer.Option(help="The public HTTP port.")] = 8080,
     data_dir: DataDir = Path(".shoplab"),
     database_url: Annotated[
         str | None, typer.Option(help="postgresql://… to use a server instead of SQLite.")
     ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="nats://HOST:PORT: an external NATS instead of the embedded one."),
+    ] = None,
+    fsync: Annotated[
+        Fsync, typer.Option(help="always: sync every write to disk (survives a power loss).")
+    ] = Fsync.default,
 ) -> None:
     """Start the system and keep it running until Ctrl-C or `shoplab down`."""
     data_dir = data_dir.resolve()
     if state.read(data_dir) is not None:
         _fail(f"shoplab is already running from {data_dir}; `shoplab down` stops it.")
-    if not _port_free(port):
+    if port in RESERVED_PORTS:
+        _fail(f"port {port} is kept for the server usually found there; choose another --port.")
+    if not port_free(port):
         _fail(f"port {port} is in use; choose another with --port.")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    options = RunOptions(mode.value, port, data_dir, database_url)
-    url = f"http://127.0.0.1:{port}"
-    supervisor = Supervisor(mode.value, url, data_dir, PLANS[mode.value](options))
-    raise typer.Exit(asyncio.run(_run(supervisor, url, data_dir)))
+    if broker is not None and mode is Mode.monolith:
+        _fail("--broker is for the microservices mode: the monolith passes messages in-process.")
+    options = RunOptions(mode.value, port, data_dir, database_url, broker, fsync is Fsync.always)
+    try:
+        plan = PLANS[mode.value](options)
+    except (ValueError, NatsServerNotFound) as error:
+        _fail(str(error))
+    prepare(options)
+    supervisor = Supervisor(mode.value, plan, data_dir)
+    raise typer.Exit(asyncio.run(_run(supervisor, data_dir)))
 
 
-async def _run(supervisor: Supervisor, url: str, data_dir: Path) -> int:
+async def _run(supervisor: Supervisor, data_dir: Path) -> int:
     started = time.time()
     try:
-        await supervisor.start(ready_timeout=60)
+        ready = await supervisor.start(ready_timeout=60)
     except StartFailed as failure:
         console.print(f"[red]could not start:[/red] {failure}")
         console.print(_tail(failure.child.log_path))
         await supervisor.stop()
         return 1
-    _print_started(supervisor, url, data_dir, started)
+    if not ready:
+        await supervisor.stop()
+        console.print("stopped.")
+        return 0
+    _print_started(supervisor, data_dir, started)
     await supervisor.run_until_stopped()
     console.print("stopped.")
     return 0
 
 
-def _print_started(supervisor: Supervisor, url: str, data_dir: Path, started: float) -> None:
+def _print_started(supervisor: Supervisor, data_dir: Path, started: float) -> None:
     table = Table("process", "pid", "ports", "log")
     for child in supervisor.children:
-        ports = ", ".join(f"{k} {v}" for k, v in child.spec.ports.items())
-        table.add_row(child.spec.name, str(child.pid), ports, str(child.log_path))
+        table.add_row(
+            child.spec.name, str(child.pid), _ports(child.spec.ports), str(child.log_path)
+        )
     console.print(table)
+    url = supervisor.url
     console.print(f"shoplab ({supervisor.mode}) is ready at [bold]{url}[/bold]")
     console.print(f"API docs: {url}/api/docs    data folder: {data_dir}")
+    if supervisor.broker_url is not None:
+        console.print(f"broker: {supervisor.broker_url}")
     password_file = data_dir / ADMIN_PASSWORD_FILE
     if password_file.exists() and password_file.stat().st_mtime >= started:
         password = password_file.read_text().strip()
@@ -115,19 +160,14 @@ def status(
             "url": run.url,
             "data_dir": run.data_dir,
             "supervisor_pid": run.supervisor_pid,
+            "broker_url": run.broker_url,
             "processes": processes,
         }
         print(json.dumps(report, indent=2))
         return
     table = Table("process", "pid", "ports", "health", "restarts")
-    for p in processes:
-        table.add_row(
-            str(p["name"]),
-            str(p["pid"]),
-            json.dumps(p["ports"]),
-            str(p["health"]),
-            str(p["restarts"]),
-        )
+    for p in run.processes:
+        table.add_row(p.name, str(p.pid), _ports(p.ports), health[p.name], str(p.restarts))
     console.print(f"shoplab ({run.mode}) at {run.url}")
     console.print(table)
 
@@ -148,13 +188,100 @@ def down(data_dir: DataDir = Path(".shoplab")) -> None:
     console.print("stopped.")
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+@dlq_app.command("list")
+def dlq_list(
+    data_dir: DataDir = Path(".shoplab"),
+    broker: Broker = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the dead letters, oldest first."""
+    letters = _on_broker(dead_letters.list_dead_letters(_broker_url(data_dir, broker), _topology()))
+    if as_json:
+        print(json.dumps([_letter_json(letter) for letter in letters], indent=2))
+        return
+    if not letters:
+        console.print("no dead letters.")
+        return
+    table = Table("message id", "type", "consumer", "deliveries", "error", "dead-lettered at")
+    for letter in letters:
+        at = letter.dead_lettered_at
+        table.add_row(
+            letter.message_id or f"(unreadable, #{letter.sequence})",
+            letter.type,
+            letter.consumer,
+            "" if letter.deliveries is None else str(letter.deliveries),
+            letter.error,
+            at.isoformat(timespec="seconds") if at else "",
+        )
+    console.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    message_id: Annotated[str, typer.Argument(help="The message id, as `dlq list` shows it.")],
+    data_dir: DataDir = Path(".shoplab"),
+    broker: Broker = None,
+) -> None:
+    """Publish a dead-lettered message again to its original subject, then delete it."""
+    url = _broker_url(data_dir, broker)
+    try:
+        replayed = _on_broker(dead_letters.replay_dead_letter(url, message_id, _topology()))
+    except dead_letters.DeadLetterNotFound:
+        _fail(f"no dead letter with message id {message_id} in {_topology().dead_letters()}.")
+    except ValueError as error:
+        _fail(str(error))
+    letter = replayed.letter
+    console.print(
+        f"replayed {letter.message_id} ({letter.type}) to {letter.original_subject} "
+        f"({replayed.stream} #{replayed.sequence}); "
+        f"removed {replayed.removed} dead letter(s)."
+    )
+
+
+def _topology() -> Topology:
+    """The run's subjects and streams: ``SHOPLAB_BROKER_NAMESPACE`` prefixes them when set."""
+    return Topology(PlatformSettings().broker_namespace)
+
+
+def _broker_url(data_dir: Path, broker: str | None) -> str:
+    """``--broker`` when given, else the broker of the run in ``data_dir``."""
+    if broker is not None:
+        return broker
+    run = state.read(data_dir.resolve())
+    if run is None:
+        _fail(f"shoplab is not running from {data_dir}; give the broker with --broker.")
+    if run.broker_url is None:
+        _fail(f"the run in {data_dir} ({run.mode}) has no broker.")
+    return run.broker_url
+
+
+def _on_broker(call: Coroutine[Any, Any, T]) -> T:
+    """Run a broker call; a broker that fails ends the command with its reason."""
+    try:
+        return asyncio.run(call)
+    except dead_letters.BrokerUnreachable as error:
+        _fail(str(error))
+    except nats.errors.Error as error:
+        _fail(f"the broker refused: {error}")
+
+
+def _letter_json(letter: dead_letters.DeadLetter) -> dict[str, Any]:
+    at = letter.dead_lettered_at
+    return {
+        "sequence": letter.sequence,
+        "message_id": letter.message_id,
+        "type": letter.type,
+        "original_subject": letter.original_subject,
+        "consumer": letter.consumer,
+        "deliveries": letter.deliveries,
+        "error": letter.error,
+        "dead_lettered_at": at.isoformat() if at else None,
+        "envelope": letter.envelope(),
+    }
+
+
+def _ports(ports: dict[str, int]) -> str:
+    return ", ".join(f"{name} {port}" for name, port in ports.items())
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -164,7 +291,7 @@ def _tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]{message}[/red]")
     raise typer.Exit(1)
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .launcher import ModeSpec
+from .launcher import ADMIN_EMAIL, Launched, ModeSpec
 
 T = TypeVar("T")
 
@@ -77,6 +77,18 @@ class System:
     admin_password: str
     _admin_token: str | None = field(default=None, repr=False)
     _admin_token_expiry: float = field(default=0.0, repr=False)
+
+    @classmethod
+    def of(cls, launched: Launched) -> System:
+        return cls(
+            mode=launched.mode,
+            base_url=launched.base_url,
+            port=launched.port,
+            pid=launched.process.pid,
+            data_dir=launched.data_dir,
+            admin_email=ADMIN_EMAIL,
+            admin_password=launched.admin_password,
+        )
 
     @property
     def signing_key_path(self) -> Path:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from .api import Customer, System
-from .launcher import ADMIN_EMAIL, Launched, ModeSpec, launch, mode_params, stop
+from .launcher import Launched, ModeSpec, launch, mode_params, stop
 
 
 @pytest.fixture(scope="session", params=mode_params())
@@ -21,15 +21,7 @@ def system(
     mode: ModeSpec = request.param
     launched = launch(mode, tmp_path_factory.mktemp(f"shoplab-{mode.name}"))
     try:
-        yield System(
-            mode=mode,
-            base_url=launched.base_url,
-            port=launched.port,
-            pid=launched.process.pid,
-            data_dir=launched.data_dir,
-            admin_email=ADMIN_EMAIL,
-            admin_password=launched.admin_password,
-        )
+        yield System.of(launched)
     finally:
         code = stop(launched)
         if code != 0:
@@ -66,7 +58,7 @@ async def other_customer(system: System, client: httpx.AsyncClient) -> Customer:
     return await system.register_customer(client)
 
 
-@pytest.fixture(params=mode_params())
+@pytest.fixture(params=mode_params(lifecycle=True))
 def fresh_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Launched]:
     """A system of its own, for tests that stop it."""
     mode: ModeSpec = request.param

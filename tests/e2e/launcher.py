@@ -27,8 +27,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from shoplab.platform.streams import Topology
+from shoplab.runtime.plans import service_database_url
+
 POSTGRES_URL_ENV = "SHOPLAB_TEST_POSTGRES_URL"
 POSTGRES_SKIP_REASON = f"{POSTGRES_URL_ENV} is not set (CI sets it)"
+NATS_URL_ENV = "SHOPLAB_TEST_NATS_URL"
+NATS_SKIP_REASON = f"{NATS_URL_ENV} is not set (CI sets it to the machine's NATS)"
+SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
 ADMIN_EMAIL = "admin@shoplab.local"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
@@ -44,38 +50,60 @@ class ModeSpec:
     name: str
     cli_mode: str
     needs_postgres: bool = False
+    external_broker: bool = False
+    """Use the NATS server named by ``SHOPLAB_TEST_NATS_URL`` instead of an embedded one."""
+    lifecycle: bool = True
+    """Run the tests that start, kill and stop systems of their own in this mode too."""
     extra_args: tuple[str, ...] = ()
 
     @property
     def has_saga(self) -> bool:
         """The monolith runs orders in one transaction, so it keeps no saga records."""
-        return not self.name.startswith("monolith")
+        return self.cli_mode != "monolith"
+
+    @property
+    def order_process(self) -> str:
+        """The process that accepts and settles orders: what a crash test kills."""
+        return "monolith-1" if self.cli_mode == "monolith" else "orders-1"
 
 
 MODES: tuple[ModeSpec, ...] = (
     ModeSpec(name="monolith", cli_mode="monolith"),
-    ModeSpec(name="monolith-postgres", cli_mode="monolith", needs_postgres=True),
+    ModeSpec(name="monolith-postgres", cli_mode="monolith", needs_postgres=True, lifecycle=False),
+    ModeSpec(name="microservices", cli_mode="microservices"),
+    ModeSpec(
+        name="microservices-postgres-nats",
+        cli_mode="microservices",
+        needs_postgres=True,
+        external_broker=True,
+        lifecycle=False,
+    ),
 )
 
 
-def mode_params() -> list[Any]:
-    """Pytest params for every mode, skipping the ones whose infrastructure is absent.
+def mode_params(*, lifecycle: bool = False) -> list[Any]:
+    """Pytest params for every mode (or the lifecycle ones), skipping those whose server is absent.
 
     In CI nothing is skipped: a missing server fails the run instead of hiding it.
     """
     params: list[Any] = []
     for mode in MODES:
+        if lifecycle and not mode.lifecycle:
+            continue
         marks: list[pytest.MarkDecorator] = []
         if mode.needs_postgres:
             marks.append(pytest.mark.postgres)
-            marks.append(
-                pytest.mark.skipif(
-                    not os.environ.get(POSTGRES_URL_ENV) and not os.environ.get("CI"),
-                    reason=POSTGRES_SKIP_REASON,
-                )
-            )
+            marks.append(_skip_without(POSTGRES_URL_ENV, POSTGRES_SKIP_REASON))
+        if mode.external_broker:
+            marks.append(_skip_without(NATS_URL_ENV, NATS_SKIP_REASON))
         params.append(pytest.param(mode, id=mode.name, marks=marks))
     return params
+
+
+def _skip_without(variable: str, reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not os.environ.get(variable) and not os.environ.get("CI"), reason=reason
+    )
 
 
 @dataclass
@@ -90,6 +118,7 @@ class Launched:
     log_path: Path
     admin_password: str
     database_url: str | None
+    broker_namespace: str | None
     log_file: IO[bytes] = field(repr=False)
 
     @property
@@ -166,6 +195,25 @@ def drop_test_database(database_url: str) -> None:
     _run_coroutine(_drop_database(base_url, name))
 
 
+def drop_service_databases(database_url: str) -> None:
+    """The microservices mode makes one database per service from the given URL."""
+    for service in SERVICES:
+        drop_test_database(service_database_url(database_url, service))
+
+
+async def _delete_streams(broker_url: str, namespace: str) -> None:
+    import nats
+
+    connection = await nats.connect(broker_url)
+    try:
+        jetstream = connection.jetstream()
+        for spec in Topology(namespace).streams():
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await jetstream.delete_stream(spec.name)
+    finally:
+        await connection.close()
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -199,8 +247,17 @@ def _wait_ready(launched: Launched, timeout: float) -> None:
     )
 
 
-def launch(mode: ModeSpec, root: Path, *, ready_timeout: float = READY_TIMEOUT_S) -> Launched:
-    """Start ``shoplab up`` for ``mode`` in a fresh data folder under ``root``; wait until ready."""
+def launch(
+    mode: ModeSpec,
+    root: Path,
+    *,
+    ready_timeout: float = READY_TIMEOUT_S,
+    env: dict[str, str] | None = None,
+) -> Launched:
+    """Start ``shoplab up`` for ``mode`` in a fresh data folder under ``root``; wait until ready.
+
+    ``env`` adds settings (``SHOPLAB_*``) for this system only.
+    """
     root.mkdir(parents=True, exist_ok=True)
     data_dir = root / "data"
     data_dir.mkdir(exist_ok=True)
@@ -222,13 +279,23 @@ def launch(mode: ModeSpec, root: Path, *, ready_timeout: float = READY_TIMEOUT_S
     ]
     if database_url is not None:
         command += ["--database-url", database_url]
-    env = {**os.environ, "SHOPLAB_ADMIN_PASSWORD": admin_password, "PYTHONUNBUFFERED": "1"}
+    variables = {
+        **os.environ,
+        **(env or {}),
+        "SHOPLAB_ADMIN_PASSWORD": admin_password,
+        "PYTHONUNBUFFERED": "1",
+    }
+    namespace = None
+    if mode.external_broker:
+        namespace = f"e2e{uuid.uuid4().hex[:12]}"
+        command += ["--broker", os.environ[NATS_URL_ENV]]
+        variables["SHOPLAB_BROKER_NAMESPACE"] = namespace
     log_path = root / "shoplab-output.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         command,
         cwd=root,
-        env=env,
+        env=variables,
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -243,6 +310,7 @@ def launch(mode: ModeSpec, root: Path, *, ready_timeout: float = READY_TIMEOUT_S
         log_path=log_path,
         admin_password=admin_password,
         database_url=database_url,
+        broker_namespace=namespace,
         log_file=log_file,
     )
     try:
@@ -255,9 +323,14 @@ def launch(mode: ModeSpec, root: Path, *, ready_timeout: float = READY_TIMEOUT_S
 
 
 def _release(launched: Launched) -> None:
+    """Give back what the run held on shared servers: its databases and its streams."""
     launched.log_file.close()
     if launched.database_url is not None:
+        if launched.mode.cli_mode == "microservices":
+            drop_service_databases(launched.database_url)
         drop_test_database(launched.database_url)
+    if launched.broker_namespace is not None:
+        _run_coroutine(_delete_streams(os.environ[NATS_URL_ENV], launched.broker_namespace))
 
 
 def stop(

@@ -27,7 +27,6 @@ from .shop import (
     cancel_and_wait,
     check_accepted,
     expected_total,
-    get_notifications,
     get_order,
     get_payment,
     get_stock,
@@ -303,8 +302,9 @@ async def test_cancel_twice_is_409_and_refunds_once(
     payment = await get_payment(client, admin, order["order_id"])
     assert payment is not None
     assert payment["refunded_cents"] == payment["charged_cents"] == order["total_cents"]
-    notes = await get_notifications(client, admin, order["order_id"])
-    assert kinds(notes) == Counter({"ORDER_APPROVED": 1, "ORDER_CANCELLED": 1})
+    expected = Counter({"ORDER_APPROVED": 1, "ORDER_CANCELLED": 1})
+    notes = await wait_notifications(client, admin, order["order_id"], expected)
+    assert kinds(notes) == expected
 
 
 async def test_details_compose_order_payment_and_notifications(

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.catalog.adapters.tables import MIGRATIONS
 from shoplab.catalog.entrypoints.api import build_router
+from shoplab.catalog.entrypoints.internal_api import build_internal_router
 from shoplab.catalog.service_layer.ports import StockAvailability
 from shoplab.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from shoplab.platform.database import Database
@@ -23,3 +24,7 @@ class CatalogContext:
 
     def router(self, stock: StockAvailability) -> APIRouter:
         return build_router(self.uow, stock)
+
+    def internal_router(self) -> APIRouter:
+        """Prices for the orders service (microservices mode)."""
+        return build_internal_router(self.uow)

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.identity.adapters.passwords import Argon2Hasher
-from shoplab.identity.adapters.secret_files import write_new_secret
 from shoplab.identity.adapters.signing_keys import SigningKeys
 from shoplab.identity.adapters.tables import MIGRATIONS, outbox
 from shoplab.identity.adapters.tokens import JwtSigner
@@ -15,6 +14,7 @@ from shoplab.identity.service_layer import services
 from shoplab.identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shoplab.platform.database import Database
 from shoplab.platform.migrate import upgrade
+from shoplab.platform.secret_files import write_new_secret
 from shoplab.platform.settings import PlatformSettings
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"

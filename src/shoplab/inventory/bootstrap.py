@@ -3,11 +3,15 @@
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplab.contracts.commands import CommitStock, ReleaseStock, ReserveStock, ReturnStock
 from shoplab.inventory.adapters.tables import MIGRATIONS
 from shoplab.inventory.entrypoints.api import build_router
+from shoplab.inventory.entrypoints.internal_api import build_internal_router
+from shoplab.inventory.service_layer import handlers
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
+from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
 
@@ -21,5 +25,22 @@ class InventoryContext:
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)
 
+    def subscriptions(self) -> list[Subscription]:
+        """The commands this context accepts (microservices mode), and the handler of each."""
+        return [
+            idempotent_consumer(
+                "inventory.reserve", ReserveStock, self.uow, handlers.reserve_stock
+            ),
+            idempotent_consumer("inventory.commit", CommitStock, self.uow, handlers.commit_stock),
+            idempotent_consumer(
+                "inventory.release", ReleaseStock, self.uow, handlers.release_stock
+            ),
+            idempotent_consumer("inventory.return", ReturnStock, self.uow, handlers.return_stock),
+        ]
+
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, auth)
+
+    def internal_router(self) -> APIRouter:
+        """Availability for the catalog service (microservices mode)."""
+        return build_internal_router(self.uow)

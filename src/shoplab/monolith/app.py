@@ -9,11 +9,8 @@ from fastapi import FastAPI
 
 from shoplab import seed
 from shoplab.catalog.bootstrap import CatalogContext
-from shoplab.catalog.domain.model import Product
-from shoplab.catalog.service_layer import services as catalog_services
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE, IdentityContext
 from shoplab.inventory.bootstrap import InventoryContext
-from shoplab.inventory.service_layer import services as inventory_services
 from shoplab.monolith import composition
 from shoplab.monolith.collaborators import InventoryAvailability, connector
 from shoplab.notifications.bootstrap import NotificationsContext
@@ -67,7 +64,8 @@ class Monolith:
         await self.orders.migrate()
         if await self.identity.start() is not None:
             log.info("administrator created", password_file=ADMIN_PASSWORD_FILE)
-        await self._seed()
+        await seed.seed_catalog(self.catalog)
+        await seed.seed_inventory(self.inventory)
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -76,14 +74,6 @@ class Monolith:
             with suppress(asyncio.CancelledError):
                 await self._relay_task
         await self.database.dispose()
-
-    async def _seed(self) -> None:
-        products = seed.products()
-        await catalog_services.seed(
-            self.catalog.uow(),
-            [Product(p.sku, p.name, p.description, p.price_cents, p.currency) for p in products],
-        )
-        await inventory_services.seed(self.inventory.uow(), {p.sku: p.on_hand for p in products})
 
     async def relay_running(self) -> bool:
         return self._relay_task is not None and not self._relay_task.done()

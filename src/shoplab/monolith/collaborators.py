@@ -15,6 +15,7 @@ from shoplab.inventory.service_layer import services as inventory
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
 from shoplab.orders.service_layer.ports import Collaborators, PaymentResult, Price
 from shoplab.orders.service_layer.services import Connect
+from shoplab.orders.service_layer.settle_in_transaction import SettleInTransaction
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.service_layer import services as payments
@@ -53,7 +54,7 @@ class PaymentsInProcess:
     def __init__(self, context: PaymentsContext, session: AsyncSession) -> None:
         self._context, self._session = context, session
 
-    def accepts(self, method: str) -> bool:
+    async def accepts(self, method: str) -> bool:
         return self._context.processor.accepts(method)
 
     async def charge(
@@ -93,10 +94,13 @@ def connector(
     payments_context: PaymentsContext,
 ) -> Connect:
     def connect(uow: OrdersUnitOfWork) -> Collaborators:
+        payments = PaymentsInProcess(payments_context, uow.session)
         return Collaborators(
             prices=CatalogPrices(catalog_context, uow.session),
-            stock=InventoryReservations(inventory_context, uow.session),
-            payments=PaymentsInProcess(payments_context, uow.session),
+            methods=payments,
+            settlement=SettleInTransaction(
+                InventoryReservations(inventory_context, uow.session), payments
+            ),
         )
 
     return connect

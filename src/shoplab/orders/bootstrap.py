@@ -4,11 +4,16 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters.tables import MIGRATIONS, outbox
+from shoplab.orders.domain.saga import Timeouts
 from shoplab.orders.entrypoints.api import build_router
+from shoplab.orders.entrypoints.saga_api import build_saga_router
+from shoplab.orders.service_layer.saga import expire_overdue
+from shoplab.orders.service_layer.saga_answers import ANSWERS, answer_handler
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
+from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
 
@@ -27,3 +32,21 @@ class OrdersContext:
 
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, self.connect, auth)
+
+    def saga_router(self, auth: Authenticator) -> APIRouter:
+        return build_saga_router(self.uow, auth)
+
+    def saga_subscriptions(self, timeouts: Timeouts) -> list[Subscription]:
+        """The answers the saga waits for, one durable consumer each."""
+        return [
+            idempotent_consumer(
+                f"orders.saga.{answer.__name__}",
+                answer,
+                self.uow,
+                answer_handler(reply_of, timeouts),
+            )
+            for answer, reply_of in ANSWERS.items()
+        ]
+
+    async def expire_overdue_steps(self, timeouts: Timeouts) -> int:
+        return await expire_overdue(self.uow, timeouts)

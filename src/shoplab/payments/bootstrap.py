@@ -3,13 +3,17 @@
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplab.contracts.commands import ChargePayment, RefundPayment, VoidPayment
 from shoplab.payments.adapters.card_processor import TestCardProcessor
 from shoplab.payments.adapters.tables import MIGRATIONS
 from shoplab.payments.entrypoints.api import build_router
+from shoplab.payments.entrypoints.internal_api import build_internal_router
+from shoplab.payments.service_layer import handlers
 from shoplab.payments.service_layer.ports import CardProcessor
 from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
+from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
 
@@ -24,5 +28,21 @@ class PaymentsContext:
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)
 
+    def subscriptions(self) -> list[Subscription]:
+        """The commands this context accepts (microservices mode), and the handler of each."""
+        return [
+            idempotent_consumer(
+                "payments.charge", ChargePayment, self.uow, handlers.charge_payment(self.processor)
+            ),
+            idempotent_consumer(
+                "payments.refund", RefundPayment, self.uow, handlers.refund_payment
+            ),
+            idempotent_consumer("payments.void", VoidPayment, self.uow, handlers.void_payment),
+        ]
+
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, auth)
+
+    def internal_router(self) -> APIRouter:
+        """Accepted payment methods for the orders service (microservices mode)."""
+        return build_internal_router(self.processor)

@@ -8,7 +8,7 @@ audience. The keys come from a callable so a key rotation needs no restart.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,6 +20,10 @@ from shoplab.platform.errors import Forbidden, Unauthorized
 ALGORITHM = "EdDSA"
 ADMIN = "admin"
 CUSTOMER = "customer"
+SERVICE = "service"
+"""A service calling another on its own behalf (microservices mode only)."""
+ANONYMOUS = "anonymous"
+"""A caller the gateway could not identify, forwarded as such (microservices mode only)."""
 
 
 @dataclass(frozen=True)
@@ -74,23 +78,39 @@ class TokenVerifier:
         return Principal(customer_id=str(claims["sub"]), role=role)
 
 
+class Verifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
+
+
 _bearer = HTTPBearer(auto_error=False)
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 class Authenticator:
-    """FastAPI dependencies: ``customer`` for any signed-in caller, ``admin`` for admins."""
+    """FastAPI dependencies: ``customer`` for any signed-in caller, ``admin`` for admins.
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    A service calling on its own behalf (role ``service``) may read what an
+    administrator reads: the gateway composes order details that way.
+    """
+
+    def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
 
     def customer(self, credentials: BearerCredentials) -> Principal:
+        principal = self._caller(credentials)
+        if principal.role not in (ADMIN, CUSTOMER):
+            raise InvalidToken
+        return principal
+
+    def admin(self, credentials: BearerCredentials) -> Principal:
+        principal = self._caller(credentials)
+        if principal.role not in (ADMIN, CUSTOMER, SERVICE):
+            raise InvalidToken
+        if principal.role == CUSTOMER:
+            raise Forbidden("This operation needs an administrator.")
+        return principal
+
+    def _caller(self, credentials: BearerCredentials) -> Principal:
         if credentials is None:
             raise InvalidToken
         return self._verifier.verify(credentials.credentials)
-
-    def admin(self, credentials: BearerCredentials) -> Principal:
-        principal = self.customer(credentials)
-        if not principal.is_admin:
-            raise Forbidden("This operation needs an administrator.")
-        return principal

@@ -31,3 +31,9 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     title = "Forbidden"
+
+
+class Unavailable(DomainError):
+    """A collaborator this request needs did not answer; trying again later may work."""
+
+    title = "Service unavailable"

@@ -65,11 +65,30 @@ class OutboxRelay:
         published = 0
         for outbox in self._outboxes:
             while rows := await self._due_rows(outbox):
-                for row in rows:
-                    published += await self._relay_one(outbox, row)
+                published += await self._relay_batch(outbox, rows)
                 if len(rows) < BATCH_SIZE:
                     break
         return published
+
+    async def _relay_batch(self, outbox: Table, rows: list[PendingRow]) -> int:
+        """Publish rows in order, then mark the published ones in one transaction."""
+        published: list[int] = []
+        for row in rows:
+            try:
+                await self._publisher.publish(Envelope.model_validate_json(row.envelope))
+            except Exception as error:
+                await self._record_failure(outbox, row.position, row.attempts + 1, error)
+            else:
+                published.append(row.position)
+        if published:
+            async with self._database.sessions() as session:
+                await session.execute(
+                    update(outbox)
+                    .where(outbox.c.position.in_(published))
+                    .values(published_at=datetime.now(UTC))
+                )
+                await session.commit()
+        return len(published)
 
     async def _due_rows(self, outbox: Table) -> list[PendingRow]:
         async with self._database.readers() as session:
@@ -84,15 +103,6 @@ class OutboxRelay:
                 .limit(BATCH_SIZE)
             )
             return [PendingRow(r.position, r.envelope, r.attempts) for r in result]
-
-    async def _relay_one(self, outbox: Table, row: PendingRow) -> int:
-        try:
-            await self._publisher.publish(Envelope.model_validate_json(row.envelope))
-        except Exception as error:
-            await self._record_failure(outbox, row.position, row.attempts + 1, error)
-            return 0
-        await self._mark(outbox, row.position, published_at=datetime.now(UTC))
-        return 1
 
     async def _record_failure(
         self, outbox: Table, position: int, attempts: int, error: Exception

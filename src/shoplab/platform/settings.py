@@ -26,6 +26,18 @@ class PlatformSettings(BaseSettings):
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
     fsync: bool = False
     """True: every commit is synced to disk (survives a power loss, not only a crash)."""
+    broker_url: str | None = None
+    """``nats://host:port`` of the broker (microservices mode)."""
+    broker_namespace: str = ""
+    """Prefix of this run's subjects and streams, to share one NATS server between runs."""
+    service_urls: dict[str, str] = Field(default_factory=dict)
+    """Where each service answers HTTP, by context name (microservices mode)."""
+    max_deliveries: int = Field(default=5, ge=1, le=100)
+    """Deliveries of one message to one consumer before it goes to the dead-letter subject."""
+    saga_step_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    """How long a saga step waits for its reply before the command is sent again."""
+    saga_step_attempts: int = Field(default=6, ge=1, le=100)
+    """Sends of one saga step's command before the saga gives up and compensates."""
 
     @field_validator("log_level")
     @classmethod

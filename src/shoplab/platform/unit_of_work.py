@@ -37,6 +37,15 @@ class SqlUnitOfWork:
     def session(self) -> AsyncSession:
         return self._session
 
+    def joined(self) -> Self:
+        """A unit of work of the same kind on this one's transaction.
+
+        A message handler runs inside the consumer's unit of work (with the
+        inbox record); it calls the context's use cases through a joined one,
+        so their effects commit with that record.
+        """
+        return type(self)(self.database, join=self.session)
+
     def read_only(self) -> Self:
         """Use for queries: never waits for writers on SQLite, refuses writes on PostgreSQL."""
         self._read_only = True

@@ -1,1 +1,2 @@
-"""The local runtime: the supervisor behind ``shoplab up``, its state file, its plans."""
+"""The local runtime: the supervisor behind ``shoplab up``, its plans and state file,
+the embedded broker, and the dead-letter tools behind ``shoplab dlq``."""

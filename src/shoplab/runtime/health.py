@@ -1,4 +1,4 @@
-"""Probing the readiness of a run's processes."""
+"""Probing the readiness of a run's processes, each on the URL its spec names."""
 
 import asyncio
 
@@ -11,8 +11,9 @@ async def probe(client: httpx.AsyncClient, process: ProcessState) -> str:
     """``ready``, ``unready`` (answers, not ready) or ``down`` (no answer)."""
     if not pid_alive(process.pid):
         return "down"
+    url = process.ready_url or f"http://127.0.0.1:{process.ports['http']}/health/ready"
     try:
-        answer = await client.get(f"http://127.0.0.1:{process.ports['http']}/health/ready")
+        answer = await client.get(url)
     except httpx.HTTPError:
         return "down"
     return "ready" if answer.status_code == 200 else "unready"

@@ -1,20 +1,41 @@
-"""What each mode runs: the processes, their commands, ports and environment."""
+"""What each mode runs: the processes, their commands, ports and environment.
 
+Building a plan only chooses; ``prepare`` writes the files the processes read
+at start, and the supervisor starts them.
+"""
+
+import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from shoplab.platform.service_auth import ensure_service_secret
+from shoplab.runtime import broker
+from shoplab.runtime.ports import free_ports
+
+CONTEXTS = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
+"""The bounded contexts that run as services, in the order they are started and listed."""
 
 
 @dataclass(frozen=True)
 class ProcessSpec:
+    """One supervised process.
+
+    ``ready_url`` answers 200 once the process serves. When ``hold_next_until_ready``
+    is set, the processes after it in the plan start only once it is ready, and
+    stop before it: the broker comes up first and goes down last.
+    """
+
     name: str
     argv: list[str]
     ports: dict[str, int]
+    ready_url: str
     env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ready_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['http']}/health/ready"
+    hold_next_until_ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -23,14 +44,133 @@ class RunOptions:
     port: int
     data_dir: Path
     database_url: str | None = None
+    broker_url: str | None = None
+    """An external broker; None starts the embedded one (microservices mode)."""
+    fsync: bool = False
+    """Sync every commit and every broker write to disk: survives a power loss."""
 
 
-def monolith_plan(options: RunOptions) -> list[ProcessSpec]:
-    env = {"SHOPLAB_DATA_DIR": str(options.data_dir), "SHOPLAB_INSTANCE": "1"}
+@dataclass(frozen=True)
+class Plan:
+    processes: list[ProcessSpec]
+    url: str
+    """Where the public API answers."""
+    broker_url: str | None = None
+
+
+def http_ready_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/health/ready"
+
+
+def monolith_plan(options: RunOptions) -> Plan:
+    env = {
+        "SHOPLAB_DATA_DIR": str(options.data_dir),
+        "SHOPLAB_INSTANCE": "1",
+        "SHOPLAB_FSYNC": _flag(options.fsync),
+    }
     if options.database_url:
         env["SHOPLAB_DATABASE_URL"] = options.database_url
     argv = [sys.executable, "-m", "shoplab.monolith", "--port", str(options.port)]
-    return [ProcessSpec("monolith-1", argv, {"http": options.port}, env)]
+    return Plan([_http_spec("monolith-1", argv, options.port, env)], _public_url(options))
 
 
-PLANS = {"monolith": monolith_plan}
+def microservices_plan(options: RunOptions) -> Plan:
+    """The broker (unless external), one process per context, then the gateway.
+
+    Raises ValueError for an unusable ``--broker`` or ``--database-url``, and
+    ``NatsServerNotFound`` when the embedded broker has no binary.
+    """
+    broker_ports = 2 if options.broker_url is None else 0
+    ports = free_ports(len(CONTEXTS) + broker_ports, avoid=frozenset({options.port}))
+    processes: list[ProcessSpec] = []
+    if options.broker_url is None:
+        client, monitor = ports.pop(), ports.pop()
+        broker_url = f"nats://127.0.0.1:{client}"
+        processes.append(_nats_spec(options.data_dir, client, monitor))
+    else:
+        broker_url = broker.check_broker_url(options.broker_url)
+    http_ports = dict(zip(CONTEXTS, ports, strict=True))
+    service_urls = {context: f"http://127.0.0.1:{port}" for context, port in http_ports.items()}
+    shared_env = {
+        "SHOPLAB_DATA_DIR": str(options.data_dir),
+        "SHOPLAB_INSTANCE": "1",
+        "SHOPLAB_BROKER_URL": broker_url,
+        "SHOPLAB_SERVICE_URLS": json.dumps(service_urls),
+        "SHOPLAB_FSYNC": _flag(options.fsync),
+    }
+    for context, port in http_ports.items():
+        env = dict(shared_env)
+        if options.database_url:
+            env[f"SHOPLAB_{context.upper()}_DATABASE_URL"] = service_database_url(
+                options.database_url, context
+            )
+        argv = [sys.executable, "-m", "shoplab.services", context, "--port", str(port)]
+        processes.append(_http_spec(f"{context}-1", argv, port, env))
+    gateway_argv = [sys.executable, "-m", "shoplab.gateway", "--port", str(options.port)]
+    processes.append(_http_spec("gateway-1", gateway_argv, options.port, dict(shared_env)))
+    return Plan(processes, _public_url(options), broker_url)
+
+
+def service_database_url(base_url: str, context: str) -> str:
+    """The context's own database on the server of ``base_url``: ``<name>_<context>``.
+
+    ``postgresql://u@h:5432/shoplab`` gives ``.../shoplab_orders`` for orders; a
+    URL without a database name counts as ``shoplab``. Each service creates its
+    database when it is missing.
+    """
+    try:
+        url = make_url(base_url)
+    except ArgumentError as error:
+        raise ValueError(f"--database-url is not a database URL: {base_url!r}") from error
+    if not url.drivername.startswith("postgresql"):
+        raise ValueError(
+            f"--database-url must be a postgresql:// server, not {url.drivername}://; "
+            "without it each service keeps its own SQLite file in the data folder"
+        )
+    name = url.database or "shoplab"
+    return url.set(database=f"{name}_{context}").render_as_string(hide_password=False)
+
+
+def prepare(options: RunOptions) -> None:
+    """Write what the processes read at start: the shared service secret, the broker's config."""
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    if options.mode == "microservices":
+        ensure_service_secret(options.data_dir)
+        if options.broker_url is None:
+            broker.write_nats_config(options.data_dir, options.fsync)
+
+
+def _http_spec(name: str, argv: list[str], port: int, env: dict[str, str]) -> ProcessSpec:
+    return ProcessSpec(name, argv, {"http": port}, http_ready_url(port), env)
+
+
+def _nats_spec(data_dir: Path, client: int, monitor: int) -> ProcessSpec:
+    argv = [
+        str(broker.nats_server_binary()),
+        "--addr",
+        "127.0.0.1",
+        "--port",
+        str(client),
+        "--http_port",
+        str(monitor),
+        "--config",
+        str(broker.config_path(data_dir)),
+    ]
+    ports = {"client": client, "monitor": monitor}
+    return ProcessSpec(
+        "nats-1", argv, ports, broker.healthz_url(monitor), hold_next_until_ready=True
+    )
+
+
+def _public_url(options: RunOptions) -> str:
+    return f"http://127.0.0.1:{options.port}"
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+PLANS: dict[str, Callable[[RunOptions], Plan]] = {
+    "microservices": microservices_plan,
+    "monolith": monolith_plan,
+}

@@ -17,6 +17,8 @@ class ProcessState:
     ports: dict[str, int]
     restarts: int = 0
     log: str = ""
+    ready_url: str = ""
+    """Where ``status`` probes readiness (a state file without it: ``/health/ready``)."""
 
 
 @dataclass
@@ -26,6 +28,8 @@ class RunState:
     url: str
     data_dir: str
     processes: list[ProcessState] = field(default_factory=list)
+    broker_url: str | None = None
+    """The run's broker, for ``shoplab dlq``; None in the monolith."""
 
 
 def state_file(data_dir: Path) -> Path:

@@ -1,10 +1,14 @@
 """The supervisor: starts a plan's processes, restarts the ones that die, stops them all.
 
-Each child writes its JSON log lines to ``<data-dir>/logs/<name>.log``. Children
+Each child writes its output to ``<data-dir>/logs/<name>.log``. Children
 are asked by the kernel to die with the supervisor (``PR_SET_PDEATHSIG``), so
 even a ``kill -9`` of the supervisor leaves no process behind. A child that dies
 is restarted after an exponential backoff, and its restart count is kept in the
 state file for ``shoplab status``.
+
+A plan comes in stages: a process marked ``hold_next_until_ready`` (the broker)
+must answer ready before the ones after it start, and they stop before it, so
+that services can flush to the broker on their way down.
 """
 
 import asyncio
@@ -19,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from shoplab.runtime import state
-from shoplab.runtime.plans import ProcessSpec
+from shoplab.runtime.plans import Plan, ProcessSpec
 
 STOP_GRACE_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 30.0
@@ -61,27 +65,35 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, mode: str, url: str, data_dir: Path, specs: list[ProcessSpec]) -> None:
-        self.mode, self.url, self.data_dir = mode, url, data_dir
+    def __init__(self, mode: str, plan: Plan, data_dir: Path) -> None:
+        self.mode, self.url, self.broker_url = mode, plan.url, plan.broker_url
+        self.data_dir = data_dir
         log_dir = data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.children = [Child(spec, log_dir) for spec in specs]
+        self.children = [Child(spec, log_dir) for spec in plan.processes]
+        self._stages = _stages(self.children)
         self._stopping = asyncio.Event()
 
-    async def start(self, ready_timeout: float) -> None:
-        """Start every child and wait until each answers ready; raise if one cannot."""
-        for child in self.children:
-            await child.start()
-        self._save()
+    async def start(self, ready_timeout: float) -> bool:
+        """Start the children stage by stage, each once the one before is ready.
+
+        True when every child is ready; False when SIGINT or SIGTERM came first
+        (the caller then stops what started). Raises StartFailed when a child
+        exits or is not ready in time.
+        """
+        self._handle_stop_signals()
         deadline = time.monotonic() + ready_timeout
-        for child in self.children:
-            await _wait_ready(child, deadline)
+        for stage in self._stages:
+            for child in stage:
+                await child.start()
+            self._save()
+            if not await self._wait_ready(stage, deadline):
+                return False
+        return True
 
     async def run_until_stopped(self) -> None:
         """Watch the children until SIGINT or SIGTERM, then stop them all."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._stopping.set)
+        self._handle_stop_signals()
         watchers = [asyncio.create_task(self._watch(child)) for child in self.children]
         await self._stopping.wait()
         for watcher in watchers:
@@ -89,16 +101,15 @@ class Supervisor:
         await self.stop()
 
     async def stop(self) -> None:
-        for child in self.children:
-            child.stop()
-        waits = [c.process.wait() for c in self.children if c.process is not None]
-        try:
-            await asyncio.wait_for(asyncio.gather(*waits), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            for child in self.children:
-                child.stop(signal.SIGKILL)
-            await asyncio.gather(*waits)
+        """Stop the last stage first: the gateway and services, then the broker."""
+        for stage in reversed(self._stages):
+            await _stop_all(stage)
         state.remove(self.data_dir)
+
+    def _handle_stop_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stopping.set)
 
     async def _watch(self, child: Child) -> None:
         while not self._stopping.is_set():
@@ -112,12 +123,32 @@ class Supervisor:
             await child.start()
             self._save()
 
+    async def _wait_ready(self, children: list[Child], deadline: float) -> bool:
+        """Poll the children's readiness URLs together; False if asked to stop meanwhile."""
+        pending = list(children)
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            while pending and not self._stopping.is_set():
+                for child in pending:
+                    if child.process is not None and child.process.returncode is not None:
+                        raise StartFailed(child, f"exited with code {child.process.returncode}")
+                answers = await asyncio.gather(*(_answers_ready(client, c) for c in pending))
+                pending = [c for c, ready in zip(pending, answers, strict=True) if not ready]
+                if pending and time.monotonic() >= deadline:
+                    raise StartFailed(pending[0], "did not become ready in time")
+                if pending:
+                    await asyncio.sleep(0.2)
+        return not pending
+
     def _save(self) -> None:
         processes = [
-            state.ProcessState(c.spec.name, c.pid, c.spec.ports, c.restarts, str(c.log_path))
+            state.ProcessState(
+                c.spec.name, c.pid, c.spec.ports, c.restarts, str(c.log_path), c.spec.ready_url
+            )
             for c in self.children
         ]
-        run = state.RunState(os.getpid(), self.mode, self.url, str(self.data_dir), processes)
+        run = state.RunState(
+            os.getpid(), self.mode, self.url, str(self.data_dir), processes, self.broker_url
+        )
         state.write(run, self.data_dir)
 
 
@@ -127,13 +158,31 @@ class StartFailed(Exception):
         self.child = child
 
 
-async def _wait_ready(child: Child, deadline: float) -> None:
-    async with httpx.AsyncClient(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if child.process is not None and child.process.returncode is not None:
-                raise StartFailed(child, f"exited with code {child.process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(child.spec.ready_url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise StartFailed(child, "did not become ready in time")
+def _stages(children: list[Child]) -> list[list[Child]]:
+    """Split the plan after each child that holds the next ones until it is ready."""
+    stages: list[list[Child]] = [[]]
+    for child in children:
+        stages[-1].append(child)
+        if child.spec.hold_next_until_ready:
+            stages.append([])
+    return [stage for stage in stages if stage]
+
+
+async def _stop_all(children: list[Child]) -> None:
+    """SIGTERM together, then SIGKILL whatever still runs after the grace period."""
+    for child in children:
+        child.stop()
+    waits = [c.process.wait() for c in children if c.process is not None]
+    try:
+        await asyncio.wait_for(asyncio.gather(*waits), STOP_GRACE_SECONDS)
+    except TimeoutError:
+        for child in children:
+            child.stop(signal.SIGKILL)
+        await asyncio.gather(*(c.process.wait() for c in children if c.process is not None))
+
+
+async def _answers_ready(client: httpx.AsyncClient, child: Child) -> bool:
+    try:
+        return (await client.get(child.spec.ready_url)).status_code == 200
+    except httpx.HTTPError:
+        return False

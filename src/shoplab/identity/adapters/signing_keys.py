@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from shoplab.identity.adapters.secret_files import write_new_secret
+from shoplab.platform.secret_files import write_new_secret
 
 KEY_FILE = Path("keys") / "jwt-signing.pem"
 

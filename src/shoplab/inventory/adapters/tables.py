@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table
 
 from shoplab.platform.migrate import Migrations
+from shoplab.platform.tables import inbox_table, outbox_table
 
 metadata = MetaData()
 
@@ -24,5 +25,8 @@ reservations = Table(
     Column("lines", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+outbox = outbox_table(metadata, "inventory")
+inbox = inbox_table(metadata, "inventory")
 
 MIGRATIONS = Migrations("inventory", metadata, Path(__file__).parent / "migrations" / "versions")

@@ -76,6 +76,15 @@ class Reservation:
             items[sku].reserved += quantity
         return cls(order_id=order_id, lines=dict(lines))
 
+    @classmethod
+    def refused(cls, order_id: str) -> "Reservation":
+        """A release that arrived before its reservation (the sender gave up waiting).
+
+        Recorded as released with no lines, so the reservation, if it arrives
+        later, is refused instead of holding stock that nobody will release.
+        """
+        return cls(order_id=order_id, lines={}, status=ReservationStatus.RELEASED)
+
     def commit(self, items: dict[str, StockItem]) -> None:
         if self.status is ReservationStatus.HELD:
             for sku, quantity in self.lines.items():

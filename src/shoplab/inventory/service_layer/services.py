@@ -26,7 +26,7 @@ async def reserve(uow: InventoryUnitOfWork, order_id: str, lines: Mapping[str, i
         items = await uow.stock.get_many(list(lines), lock=True)
         try:
             reservation = Reservation.hold(order_id, dict(lines), items)
-        except OutOfStock:
+        except (OutOfStock, UnknownSku):
             return False
         await uow.stock.save(list(items.values()))
         await uow.reservations.add(reservation)
@@ -40,8 +40,11 @@ async def commit_reservation(uow: InventoryUnitOfWork, order_id: str) -> None:
 
 
 async def release_reservation(uow: InventoryUnitOfWork, order_id: str) -> None:
-    """The order failed: its reserved stock is available again."""
-    await _transition(uow, order_id, Reservation.release)
+    """The order failed: its reserved stock is available again.
+
+    Releasing an order that holds nothing yet refuses its reservation for good.
+    """
+    await _transition(uow, order_id, Reservation.release, when_missing=Reservation.refused)
 
 
 async def return_stock(uow: InventoryUnitOfWork, order_id: str) -> None:
@@ -49,10 +52,19 @@ async def return_stock(uow: InventoryUnitOfWork, order_id: str) -> None:
     await _transition(uow, order_id, Reservation.return_stock)
 
 
-async def _transition(uow: InventoryUnitOfWork, order_id: str, step: Transition) -> None:
+async def _transition(
+    uow: InventoryUnitOfWork,
+    order_id: str,
+    step: Transition,
+    *,
+    when_missing: Callable[[str], Reservation] | None = None,
+) -> None:
     async with uow:
         reservation = await uow.reservations.get(order_id)
         if reservation is None:
+            if when_missing is not None:
+                await uow.reservations.add(when_missing(order_id))
+                await uow.commit()
             return
         items = await uow.stock.get_many(list(reservation.lines), lock=True)
         step(reservation, items)

@@ -1,12 +1,15 @@
-"""The inventory unit of work: its repositories on one transaction."""
+"""The inventory unit of work: its repositories, outbox and inbox on one transaction."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplab.inventory.adapters import tables
 from shoplab.inventory.adapters.repository import SqlReservationRepository, SqlStockRepository
 from shoplab.platform.unit_of_work import SqlUnitOfWork
 
 
 class InventoryUnitOfWork(SqlUnitOfWork):
+    outbox = tables.outbox
+    inbox = tables.inbox
     stock: SqlStockRepository
     reservations: SqlReservationRepository
 

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -14,7 +16,7 @@ from sqlalchemy import (
 )
 
 from shoplab.platform.migrate import Migrations
-from shoplab.platform.tables import outbox_table
+from shoplab.platform.tables import inbox_table, outbox_table
 
 metadata = MetaData()
 
@@ -51,6 +53,23 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+sagas = Table(
+    "orders_sagas",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("payment_method", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("deadline_at", DateTime(timezone=True)),
+    Column("reason", String(32)),
+    Column("void_pending", Boolean, nullable=False),
+    Column("history", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_orders_sagas_deadline", "deadline_at"),
+)
+"""One row per order placed by a saga (microservices mode); the monolith leaves it empty."""
+
 outbox = outbox_table(metadata, "orders")
+inbox = inbox_table(metadata, "orders")
 
 MIGRATIONS = Migrations("orders", metadata, Path(__file__).parent / "migrations" / "versions")

@@ -1,12 +1,17 @@
 """What orders needs from the other contexts, as the orders context sees them.
 
 The monolith implements these ports with in-process calls that join the order's
-transaction; the services will implement them with remote calls and a saga.
+transaction; the microservices mode asks catalog and payments over the network
+and settles every order with a saga.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from shoplab.orders.domain.model import Order
+    from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,11 @@ class StockReservations(Protocol):
     async def return_stock(self, order_id: str) -> None: ...
 
 
-class Payments(Protocol):
-    def accepts(self, method: str) -> bool: ...
+class PaymentMethods(Protocol):
+    async def accepts(self, method: str) -> bool: ...
 
+
+class Payments(Protocol):
     async def charge(
         self, order_id: str, amount_cents: int, currency: str, method: str
     ) -> PaymentResult: ...
@@ -49,8 +56,20 @@ class Payments(Protocol):
     async def refund(self, order_id: str) -> None: ...
 
 
+class Settlement(Protocol):
+    """How a new order reaches its final status, and how an approved one is undone."""
+
+    async def settle(self, uow: "OrdersUnitOfWork", order: "Order", method: str) -> None:
+        """Called before the new order is stored; may settle it at once or start a saga."""
+        ...
+
+    async def cancel(self, uow: "OrdersUnitOfWork", order: "Order") -> None:
+        """Called with the order locked; raises ``NotCancellable`` unless it is approved."""
+        ...
+
+
 @dataclass(frozen=True)
 class Collaborators:
     prices: PriceList
-    stock: StockReservations
-    payments: Payments
+    methods: PaymentMethods
+    settlement: Settlement

@@ -1,26 +1,19 @@
 """Orders use cases.
 
-In the modular monolith an order is placed in one ACID transaction: stock is
-reserved, the card charged, and the order approved or rejected before the
-commit, with the collaborators' work joined to the same transaction.
+Placement validates the order against catalog's prices and payments' accepted
+methods, then hands it to a ``Settlement``: in the modular monolith stock and
+payment are settled in the same ACID transaction; in the microservices mode a
+saga starts and the order stays ``PENDING`` until it ends.
 """
 
 import uuid
 from collections.abc import Callable
 
-from shoplab.contracts import events as contract
-from shoplab.contracts.envelope import Message
 from shoplab.orders.adapters.repository import OrderSummary
-from shoplab.orders.domain import events
-from shoplab.orders.domain.model import (
-    InvalidOrder,
-    Order,
-    OrderLine,
-    OrderNotFound,
-    Reason,
-)
+from shoplab.orders.domain.model import InvalidOrder, Order, OrderLine, OrderNotFound
+from shoplab.orders.service_layer.announce import announce
 from shoplab.orders.service_layer.commands import PlaceOrder
-from shoplab.orders.service_layer.ports import Collaborators, PaymentResult
+from shoplab.orders.service_layer.ports import Collaborators
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Principal
 from shoplab.platform.errors import Conflict
@@ -28,11 +21,6 @@ from shoplab.platform.time import now
 
 Connect = Callable[[OrdersUnitOfWork], Collaborators]
 """Builds the collaborators for one transaction (joined to it in the monolith)."""
-
-PAYMENT_FAILURES = {
-    PaymentResult.DECLINED: Reason.PAYMENT_DECLINED,
-    PaymentResult.INSUFFICIENT_FUNDS: Reason.INSUFFICIENT_FUNDS,
-}
 
 
 class IdempotencyKeyReused(Conflict):
@@ -50,9 +38,9 @@ async def place_order(uow: OrdersUnitOfWork, connect: Connect, command: PlaceOrd
                 return earlier
         collaborators = connect(uow)
         order = await _new_order(collaborators, order_id, command)
-        await _settle(order, collaborators, command.payment_method)
+        await collaborators.settlement.settle(uow, order, command.payment_method)
         await uow.orders.add(order)
-        await _announce(uow, order)
+        await announce(uow, order)
         await uow.commit()
         return order
 
@@ -70,7 +58,7 @@ async def _replay(uow: OrdersUnitOfWork, command: PlaceOrder, order_id: str) -> 
 
 
 async def _new_order(collaborators: Collaborators, order_id: str, command: PlaceOrder) -> Order:
-    if not collaborators.payments.accepts(command.payment_method):
+    if not await collaborators.methods.accepts(command.payment_method):
         raise InvalidOrder(f"Payment method {command.payment_method!r} is not accepted.")
     prices = await collaborators.prices.prices(list(command.quantities))
     unknown = sorted(set(command.quantities) - set(prices))
@@ -86,33 +74,15 @@ async def _new_order(collaborators: Collaborators, order_id: str, command: Place
     return Order.place(order_id, command.customer_id, lines, currencies.pop(), now())
 
 
-async def _settle(order: Order, collaborators: Collaborators, method: str) -> None:
-    """Reserve, charge, then approve; or undo what was done and reject."""
-    stock, payments = collaborators.stock, collaborators.payments
-    if not await stock.reserve(order.order_id, order.quantities()):
-        order.reject(Reason.OUT_OF_STOCK, now())
-        return
-    result = await payments.charge(order.order_id, order.total_cents, order.currency, method)
-    if result is PaymentResult.CHARGED:
-        await stock.commit(order.order_id)
-        order.approve(now())
-    else:
-        await stock.release(order.order_id)
-        order.reject(PAYMENT_FAILURES[result], now())
-
-
 async def cancel_order(
     uow: OrdersUnitOfWork, connect: Connect, order_id: str, principal: Principal
 ) -> Order:
     """Cancel an approved order: stock goes back, the payment is refunded in full."""
     async with uow:
         order = await _visible_order(uow, order_id, principal, lock=True)
-        order.cancel(now())
-        collaborators = connect(uow)
-        await collaborators.stock.return_stock(order.order_id)
-        await collaborators.payments.refund(order.order_id)
+        await connect(uow).settlement.cancel(uow, order)
         await uow.orders.save(order)
-        await _announce(uow, order)
+        await announce(uow, order)
         await uow.commit()
         return order
 
@@ -138,27 +108,3 @@ async def _visible_order(
     if order is None or not (principal.is_admin or order.customer_id == principal.customer_id):
         raise OrderNotFound(order_id)
     return order
-
-
-async def _announce(uow: OrdersUnitOfWork, order: Order) -> None:
-    """Turn the order's domain events into integration events in the outbox."""
-    for event in order.events:
-        await uow.publish(_integration_event(order, event), correlation_id=order.order_id)
-    order.events.clear()
-
-
-def _integration_event(order: Order, event: events.DomainEvent) -> Message:
-    common = {
-        "order_id": order.order_id,
-        "customer_id": order.customer_id,
-        "total_cents": order.total_cents,
-        "currency": order.currency,
-    }
-    match event:
-        case events.OrderApproved():
-            return contract.OrderApproved(**common)
-        case events.OrderRejected(reason=reason):
-            return contract.OrderRejected(**common, reason=reason)
-        case events.OrderCancelled(reason=reason):
-            return contract.OrderCancelled(**common, reason=reason)
-    raise TypeError(f"no integration event for {event!r}")

@@ -1,17 +1,21 @@
-"""The orders unit of work, with its outbox."""
+"""The orders unit of work, with its outbox, its inbox and its sagas."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters import tables
 from shoplab.orders.adapters.repository import SqlIdempotencyKeys, SqlOrderRepository
+from shoplab.orders.adapters.saga_repository import SqlSagaRepository
 from shoplab.platform.unit_of_work import SqlUnitOfWork
 
 
 class OrdersUnitOfWork(SqlUnitOfWork):
     outbox = tables.outbox
+    inbox = tables.inbox
     orders: SqlOrderRepository
     idempotency_keys: SqlIdempotencyKeys
+    sagas: SqlSagaRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.orders = SqlOrderRepository(session)
         self.idempotency_keys = SqlIdempotencyKeys(session)
+        self.sagas = SqlSagaRepository(session)

@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
 from shoplab.platform.migrate import Migrations
+from shoplab.platform.tables import inbox_table, outbox_table
 
 metadata = MetaData()
 
@@ -21,5 +22,8 @@ payments = Table(
     Column("refunded_cents", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+outbox = outbox_table(metadata, "payments")
+inbox = inbox_table(metadata, "payments")
 
 MIGRATIONS = Migrations("payments", metadata, Path(__file__).parent / "migrations" / "versions")

@@ -22,12 +22,15 @@ class ChargeOutcome(StrEnum):
     CHARGED = "CHARGED"
     DECLINED = "DECLINED"
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    VOIDED = "VOIDED"
+    """Never sent to the processor: the order's payment had been voided first."""
 
 
 class PaymentStatus(StrEnum):
     CHARGED = "CHARGED"
     DECLINED = "DECLINED"
     REFUNDED = "REFUNDED"
+    VOIDED = "VOIDED"
 
 
 @dataclass
@@ -55,6 +58,18 @@ class Payment:
             outcome=outcome,
             status=PaymentStatus.CHARGED if charged else PaymentStatus.DECLINED,
             charged_cents=amount_cents if charged else 0,
+        )
+
+    @classmethod
+    def voided(cls, order_id: str) -> "Payment":
+        """A void that arrived before its charge: no money moves, now or later."""
+        return cls(
+            order_id=order_id,
+            amount_cents=0,
+            currency="",
+            method="",
+            outcome=ChargeOutcome.VOIDED,
+            status=PaymentStatus.VOIDED,
         )
 
     def refund(self) -> None:

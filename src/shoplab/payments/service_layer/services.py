@@ -24,15 +24,37 @@ async def charge(
         return outcome
 
 
-async def refund(uow: PaymentsUnitOfWork, order_id: str) -> None:
-    """Refund an order's payment in full; a second refund changes nothing."""
+async def refund(uow: PaymentsUnitOfWork, order_id: str) -> int:
+    """Refund an order's payment in full; a second refund changes nothing.
+
+    Returns the cents refunded in all.
+    """
     async with uow:
         payment = await uow.payments.get(order_id, lock=True)
         if payment is None:
-            return
+            return 0
         payment.refund()
         await uow.payments.save(payment)
         await uow.commit()
+        return payment.refunded_cents
+
+
+async def void(uow: PaymentsUnitOfWork, order_id: str) -> int:
+    """Make the order's payment net zero for good; returns the cents given back.
+
+    For a charge whose outcome the caller never learned: a charge that happened
+    is refunded, and one that has not happened yet never will.
+    """
+    async with uow:
+        payment = await uow.payments.get(order_id, lock=True)
+        if payment is None:
+            await uow.payments.add(Payment.voided(order_id))
+            await uow.commit()
+            return 0
+        payment.refund()
+        await uow.payments.save(payment)
+        await uow.commit()
+        return payment.refunded_cents
 
 
 async def payment_for(uow: PaymentsUnitOfWork, order_id: str) -> Payment:

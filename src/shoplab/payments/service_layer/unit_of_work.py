@@ -1,12 +1,15 @@
-"""The payments unit of work."""
+"""The payments unit of work, with its outbox and inbox."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplab.payments.adapters import tables
 from shoplab.payments.adapters.repository import SqlPaymentRepository
 from shoplab.platform.unit_of_work import SqlUnitOfWork
 
 
 class PaymentsUnitOfWork(SqlUnitOfWork):
+    outbox = tables.outbox
+    inbox = tables.inbox
     payments: SqlPaymentRepository
 
     def bind(self, session: AsyncSession) -> None:

@@ -25,6 +25,7 @@ STATUS_BY_CATEGORY: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.Unavailable: 503,
 }
 
 _TITLES = {
@@ -39,6 +40,7 @@ _TITLES = {
     429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
+    504: "Gateway timeout",
 }
 
 
@@ -69,11 +71,16 @@ def status_for(error: errors.DomainError) -> int:
     return 400
 
 
-async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, errors.DomainError)
+def problem_response(error: errors.DomainError) -> JSONResponse:
+    """The problem answer for a domain error, also usable from plain ASGI middleware."""
     status = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return problem(status, str(error), title=error.title, headers=headers)
+
+
+async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, errors.DomainError)
+    return problem_response(error)
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

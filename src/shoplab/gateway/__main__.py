@@ -1,0 +1,26 @@
+"""Run the API gateway in this process: ``python -m shoplab.gateway --port 8080``.
+
+The supervisor (``shoplab up --mode microservices``) starts this module after
+the services; ``SHOPLAB_SERVICE_URLS`` says where each of them answers.
+"""
+
+import argparse
+
+from shoplab.gateway.app import Gateway
+from shoplab.platform.logging import configure_logging
+from shoplab.platform.serve import serve
+from shoplab.platform.settings import PlatformSettings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m shoplab.gateway")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    settings = PlatformSettings()
+    configure_logging("gateway", settings.instance, settings.log_level)
+    serve(Gateway(settings).app(), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The gateway's composition root: settings in, one FastAPI app out.
+
+Every public request goes through one route: the routing table names its
+owner, then the request is forwarded there, or composed here for the order
+details, or answered 404 as the monolith answers a path it does not serve.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.exceptions import HTTPException
+
+from shoplab.gateway import routes
+from shoplab.gateway.composition import PART_TIMEOUT_SECONDS, OrderDetailsComposer
+from shoplab.gateway.edge_auth import EdgeAuthenticator
+from shoplab.gateway.health import PROBE_TIMEOUT_SECONDS, service_checks
+from shoplab.gateway.jwks import JwksCache
+from shoplab.gateway.proxy import Proxy
+from shoplab.gateway.upstreams import UpstreamFailure, Upstreams, upstream_problem
+from shoplab.platform.auth import TokenVerifier
+from shoplab.platform.http.app import create_app
+from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
+from shoplab.platform.settings import PlatformSettings
+
+ISSUER = "gateway"
+"""The issuer of the internal tokens the gateway mints."""
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the gateway waits for a service, by kind of call, in seconds."""
+
+    forward: float = 10.0
+    connect: float = 2.0
+    part: float = PART_TIMEOUT_SECONDS
+    probe: float = PROBE_TIMEOUT_SECONDS
+
+
+class Gateway:
+    """The edge of the microservices mode, wired from ``PlatformSettings``."""
+
+    def __init__(self, settings: PlatformSettings, timeouts: Timeouts = Timeouts()) -> None:
+        missing = routes.SERVICES - settings.service_urls.keys()
+        if missing:
+            raise ValueError(f"service_urls lacks {', '.join(sorted(missing))}")
+        self.settings = settings
+        self.timeouts = timeouts
+        self.credentials = ServiceCredentials(load_service_secret(settings.data_dir), ISSUER)
+        self.upstreams = Upstreams(
+            settings.service_urls, timeout=httpx.Timeout(timeouts.forward, connect=timeouts.connect)
+        )
+        self.keys = JwksCache(self._fetch_jwks)
+        verifier = TokenVerifier(
+            self.keys.current, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        self.auth = EdgeAuthenticator(verifier, self.keys, self.credentials)
+        self.proxy = Proxy(self.upstreams, self.auth)
+        self.details = OrderDetailsComposer(
+            self.upstreams, self.credentials, part_timeout=timeouts.part
+        )
+
+    async def _fetch_jwks(self) -> dict[str, Any]:
+        """Identity's JWKS, asked for like any call: with an internal service token."""
+        answer = await self.upstreams.request(
+            routes.IDENTITY, "GET", "/.well-known/jwks.json", headers=self.credentials.headers()
+        )
+        if answer.status_code != 200:
+            raise UpstreamFailure(routes.IDENTITY)
+        document: dict[str, Any] = answer.json()
+        return document
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one public request as the routing table says."""
+        match = routes.route(request.url.path)
+        if match is None:
+            raise HTTPException(status_code=404)
+        if match.target != routes.COMPOSED:
+            return await self.proxy.forward(request, match.target)
+        if request.method != "GET":
+            raise HTTPException(status_code=405, headers={"Allow": "GET"})
+        caller = await self.auth.internal_headers(request.headers.get("authorization"))
+        return await self.details.compose(match.wildcards[0], caller)
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route(
+            "/{path:path}", self.handle, methods=ALL_METHODS, include_in_schema=False
+        )
+        return router
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                await self.upstreams.close()
+
+        app = create_app(
+            title="shoplab gateway",
+            routers=[self.router()],
+            readiness=service_checks(self.upstreams, self.timeouts.probe),
+            max_body_bytes=self.settings.max_body_bytes,
+            lifespan=lifespan,
+        )
+        app.add_exception_handler(UpstreamFailure, upstream_problem)
+        return app

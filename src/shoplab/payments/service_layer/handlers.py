@@ -1,0 +1,58 @@
+"""Command handlers: each applies one use case and answers with an event.
+
+They run inside the chassis's idempotent-consumer wrapper: the payment, the
+inbox record and the answer in the outbox commit together, so a command
+delivered twice charges, refunds or voids once and is answered once.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from shoplab.contracts.commands import ChargePayment, RefundPayment, VoidPayment
+from shoplab.contracts.envelope import Envelope, Message
+from shoplab.contracts.events import PaymentCharged, PaymentFailed, PaymentRefunded, PaymentVoided
+from shoplab.payments.domain.model import ChargeOutcome
+from shoplab.payments.service_layer import services
+from shoplab.payments.service_layer.ports import CardProcessor
+from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
+
+ChargeHandler = Callable[[ChargePayment, Envelope, PaymentsUnitOfWork], Awaitable[None]]
+
+
+def charge_payment(processor: CardProcessor) -> ChargeHandler:
+    """The handler of ``ChargePayment``, bound to a card processor."""
+
+    async def handle(command: ChargePayment, envelope: Envelope, uow: PaymentsUnitOfWork) -> None:
+        outcome = await services.charge(
+            uow.joined(),
+            processor,
+            command.order_id,
+            command.amount_cents,
+            command.currency,
+            command.method,
+        )
+        answer: Message = (
+            PaymentCharged(order_id=command.order_id, amount_cents=command.amount_cents)
+            if outcome is ChargeOutcome.CHARGED
+            else PaymentFailed(order_id=command.order_id, outcome=outcome.value)
+        )
+        await _answer(uow, envelope, answer)
+
+    return handle
+
+
+async def refund_payment(
+    command: RefundPayment, envelope: Envelope, uow: PaymentsUnitOfWork
+) -> None:
+    refunded = await services.refund(uow.joined(), command.order_id)
+    await _answer(
+        uow, envelope, PaymentRefunded(order_id=command.order_id, refunded_cents=refunded)
+    )
+
+
+async def void_payment(command: VoidPayment, envelope: Envelope, uow: PaymentsUnitOfWork) -> None:
+    refunded = await services.void(uow.joined(), command.order_id)
+    await _answer(uow, envelope, PaymentVoided(order_id=command.order_id, refunded_cents=refunded))
+
+
+async def _answer(uow: PaymentsUnitOfWork, cause: Envelope, answer: Message) -> None:
+    await uow.publish(answer, correlation_id=cause.correlation_id, causation_id=cause.message_id)

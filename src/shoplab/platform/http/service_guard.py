@@ -1,0 +1,43 @@
+"""Closes a service's HTTP port to callers without an internal token.
+
+Health probes stay open (the supervisor and the gateway need them); every
+other path needs a valid internal token, which only the gateway and the other
+services can mint. A request refused here gets the same 401 problem as a
+missing customer token.
+"""
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shoplab.platform.auth import InvalidToken
+from shoplab.platform.http.problems import problem_response
+from shoplab.platform.service_auth import ServiceCredentials
+
+OPEN_PREFIXES = ("/health/", "/metrics")
+
+
+class ServiceGuard:
+    def __init__(self, app: ASGIApp, credentials: ServiceCredentials) -> None:
+        self._app = app
+        self._credentials = credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(OPEN_PREFIXES):
+            await self._app(scope, receive, send)
+            return
+        token = _bearer(scope)
+        try:
+            if token is None:
+                raise InvalidToken
+            self._credentials.verify(token)
+        except InvalidToken as refused:
+            await problem_response(refused)(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None

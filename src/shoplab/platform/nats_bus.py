@@ -1,0 +1,167 @@
+"""The broker seam of the microservices mode: NATS JetStream through FastStream.
+
+Publishing goes through a stream with the message id as ``Nats-Msg-Id``, so a
+relay that publishes the same outbox row twice (it crashed before marking it)
+stores it once. Consuming uses durable pull consumers with explicit acks: a
+message is acked only after its handler's transaction has committed, so a crash
+at any point means a redelivery, which the idempotent consumer absorbs.
+
+A message that keeps failing is retried with jittered backoff until
+``max_deliveries``; then it is copied to ``shoplab.dlq.<consumer>`` with the
+error in its headers and acked, so it stops blocking nothing and loses nothing.
+A message that cannot even be parsed goes there at once.
+"""
+
+import logging
+from collections.abc import Sequence
+
+import structlog
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.js.errors import BadRequestError
+from pydantic import ValidationError
+
+from shoplab.contracts.envelope import Envelope
+from shoplab.platform.messaging import Subscription
+from shoplab.platform.relay import backoff
+from shoplab.platform.streams import StreamSpec, Topology, dead_letter_subject
+
+log = structlog.get_logger(__name__)
+
+ACK_WAIT_SECONDS = 10.0
+FETCH_BATCH = 16
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+class NatsBus:
+    """One service's connection to JetStream: its publisher and its durable consumers."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        service: str,
+        max_deliveries: int = 5,
+        topology: Topology | None = None,
+    ) -> None:
+        self._max_deliveries = max_deliveries
+        self._topology = topology or Topology()
+        self._broker = NatsBroker(
+            url,
+            name=service,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            logger=None,
+            log_level=logging.DEBUG,
+        )
+        self._started = False
+
+    def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
+        """Register durable consumers; call before ``start``."""
+        for subscription in subscriptions:
+            self._register(subscription)
+
+    async def start(self) -> None:
+        await self._broker.connect()
+        await ensure_streams(self._broker, self._topology.streams())
+        await self._broker.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        await self._broker.stop()
+        self._started = False
+
+    async def connected(self) -> bool:
+        return self._started and self._broker.connection.is_connected
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Store ``envelope`` in its stream; raises unless the broker acknowledged it."""
+        await self._broker.publish(
+            envelope.model_dump_json().encode(),
+            self._topology.wire(envelope.subject),
+            headers={"Nats-Msg-Id": envelope.message_id},
+            stream=self._topology.stream_for(envelope.subject),
+            timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
+
+    def _register(self, subscription: Subscription) -> None:
+        async def consume(message: NatsMessage) -> None:
+            await self._deliver(subscription, message)
+
+        subscriber = self._broker.subscriber(
+            self._topology.wire(subscription.subject),
+            stream=JStream(self._topology.stream_for(subscription.subject), declare=False),
+            durable=durable_name(subscription.consumer),
+            pull_sub=PullSub(batch_size=FETCH_BATCH, timeout=1.0),
+            ack_policy=AckPolicy.MANUAL,
+            config=ConsumerConfig(ack_wait=ACK_WAIT_SECONDS),
+        )
+        subscriber(consume)
+
+    async def _deliver(self, subscription: Subscription, message: NatsMessage) -> None:
+        deliveries = message.raw_message.metadata.num_delivered or 1
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+            await subscription.handle(envelope)
+        except ValidationError as error:
+            await self._dead_letter(subscription, message, error, deliveries)
+        except Exception as error:
+            if deliveries >= self._max_deliveries:
+                await self._dead_letter(subscription, message, error, deliveries)
+                return
+            log.warning(
+                "message handling failed; will retry",
+                consumer=subscription.consumer,
+                deliveries=deliveries,
+                error=repr(error)[:500],
+            )
+            await message.nack(delay=backoff(deliveries).total_seconds())
+        else:
+            await message.ack()
+
+    async def _dead_letter(
+        self, subscription: Subscription, message: NatsMessage, error: Exception, deliveries: int
+    ) -> None:
+        """Park the message on the dead-letter subject, then ack it so the rest flows."""
+        dead_letters = dead_letter_subject(subscription.consumer)
+        try:
+            await self._broker.publish(
+                message.body,
+                self._topology.wire(dead_letters),
+                headers={
+                    "Shoplab-Original-Subject": self._topology.unwire(message.raw_message.subject),
+                    "Shoplab-Consumer": subscription.consumer,
+                    "Shoplab-Error": repr(error)[:1000],
+                    "Shoplab-Deliveries": str(deliveries),
+                },
+                stream=self._topology.stream_for(dead_letters),
+                timeout=PUBLISH_TIMEOUT_SECONDS,
+            )
+        except Exception:
+            log.exception("dead-lettering failed; will retry", consumer=subscription.consumer)
+            await message.nack(delay=backoff(deliveries).total_seconds())
+            return
+        log.error(
+            "message dead-lettered",
+            consumer=subscription.consumer,
+            subject=message.raw_message.subject,
+            deliveries=deliveries,
+            error=repr(error)[:500],
+        )
+        await message.ack()
+
+
+def durable_name(consumer: str) -> str:
+    """JetStream consumer names may not contain dots: ``orders.saga.X`` → ``orders-saga-X``."""
+    return consumer.replace(".", "-")
+
+
+async def ensure_streams(broker: NatsBroker, streams: Sequence[StreamSpec]) -> None:
+    """Create each stream, or bring an existing one to the configured limits."""
+    jetstream = broker.connection.jetstream()
+    for spec in streams:
+        try:
+            await jetstream.add_stream(spec.config())
+        except BadRequestError:
+            await jetstream.update_stream(spec.config())

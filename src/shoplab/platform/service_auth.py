@@ -1,0 +1,87 @@
+"""Credentials between the processes of the microservices mode.
+
+The gateway verifies a customer's access token at the edge, then calls the
+owning service with an *internal* token that it signs itself, naming the caller
+(customer, admin, or ``anonymous``). Services call each other with internal
+tokens naming themselves (role ``service``). Every service refuses a request
+without a valid internal token, so its port called directly is closed, and never
+trusts an unsigned header.
+
+Internal tokens are short-lived HS256 JWTs keyed by a secret that the runtime
+creates in the data folder before any process starts. Their audience differs
+from the customers' tokens, so neither kind is accepted where the other is
+expected.
+"""
+
+import secrets
+import time
+from pathlib import Path
+
+import jwt
+
+from shoplab.platform.auth import ADMIN, ANONYMOUS, CUSTOMER, SERVICE, InvalidToken, Principal
+from shoplab.platform.secret_files import write_new_secret
+
+AUDIENCE = "shoplab-internal"
+ALGORITHM = "HS256"
+ROLES = (ADMIN, CUSTOMER, SERVICE, ANONYMOUS)
+SECRET_FILE = Path("keys") / "service-secret"
+TOKEN_TTL_SECONDS = 60
+
+
+def ensure_service_secret(data_dir: Path) -> Path:
+    """Create the run's shared service secret once; later calls keep the first one."""
+    path = data_dir / SECRET_FILE
+    write_new_secret(path, secrets.token_hex(32).encode())
+    return path
+
+
+def load_service_secret(data_dir: Path) -> bytes:
+    return (data_dir / SECRET_FILE).read_bytes().strip()
+
+
+class ServiceCredentials:
+    """Mints internal tokens as ``issuer`` and verifies the ones other processes mint."""
+
+    def __init__(self, secret: bytes, issuer: str) -> None:
+        if len(secret) < 32:
+            raise ValueError("the service secret must be at least 32 bytes")
+        self._secret = secret
+        self.issuer = issuer
+
+    def mint(self, principal: Principal | None = None) -> str:
+        """A token for ``principal``, or for this service itself when ``None``."""
+        subject = principal or Principal(customer_id=self.issuer, role=SERVICE)
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": subject.customer_id,
+            "role": subject.role,
+            "iat": now,
+            "exp": now + TOKEN_TTL_SECONDS,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def anonymous(self) -> str:
+        return self.mint(Principal(customer_id=ANONYMOUS, role=ANONYMOUS))
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                leeway=5,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken from error
+        role = claims.get("role")
+        if role not in ROLES:
+            raise InvalidToken
+        return Principal(customer_id=str(claims["sub"]), role=role)
+
+    def headers(self, principal: Principal | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.mint(principal)}"}

@@ -1,0 +1,97 @@
+"""The JetStream streams of a run: one per publishing context, plus the dead letters.
+
+A stream keeps every message published on its subjects, within explicit limits,
+so a consumer added later can read from the first message still kept. Publishing
+through a stream gives an acknowledgement (the message is stored) and
+de-duplication by ``Nats-Msg-Id`` within ``DUPLICATE_WINDOW_SECONDS``.
+
+A *namespace* keeps runs that share one NATS server apart (the test suite
+against the machine's server, two laptops on one cluster): with namespace
+``run7`` the subject ``shoplab.orders.events.OrderApproved`` travels as
+``run7.shoplab.orders.events.OrderApproved`` in the stream ``RUN7_SHOPLAB_ORDERS``.
+Message schemas and envelopes never carry it.
+"""
+
+import re
+from dataclasses import dataclass
+
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+DUPLICATE_WINDOW_SECONDS = 120.0
+MAX_AGE_SECONDS = 7 * 24 * 3600.0
+MAX_BYTES = 1 << 30
+PUBLISHING_CONTEXTS = ("identity", "inventory", "orders", "payments")
+DEAD_LETTERS = "SHOPLAB_DLQ"
+DEAD_LETTER_PREFIX = "shoplab.dlq"
+_NAMESPACE = re.compile(r"[a-z0-9_-]{1,32}")
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: list[str]
+
+    def config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            subjects=self.subjects,
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=MAX_AGE_SECONDS,
+            max_bytes=MAX_BYTES,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        )
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Where each message travels and is stored, within one namespace ('' for none)."""
+
+    namespace: str = ""
+
+    def __post_init__(self) -> None:
+        if self.namespace and not _NAMESPACE.fullmatch(self.namespace):
+            raise ValueError(f"a namespace is 1-32 of [a-z0-9_-], not {self.namespace!r}")
+
+    def wire(self, subject: str) -> str:
+        """The subject as sent on the wire."""
+        return f"{self.namespace}.{subject}" if self.namespace else subject
+
+    def unwire(self, subject: str) -> str:
+        """The subject without the namespace, as the contracts name it."""
+        prefix = f"{self.namespace}." if self.namespace else ""
+        return subject.removeprefix(prefix)
+
+    def stream_name(self, name: str) -> str:
+        return f"{self.namespace.upper()}_{name}" if self.namespace else name
+
+    def streams(self) -> list[StreamSpec]:
+        specs = [
+            StreamSpec(
+                self.stream_name(f"SHOPLAB_{context.upper()}"),
+                [self.wire(f"shoplab.{context}.>")],
+            )
+            for context in PUBLISHING_CONTEXTS
+        ]
+        specs.append(
+            StreamSpec(self.stream_name(DEAD_LETTERS), [self.wire(f"{DEAD_LETTER_PREFIX}.>")])
+        )
+        return specs
+
+    def stream_for(self, subject: str) -> str:
+        """The stream that stores a contract subject: ``shoplab.orders.events.X`` → orders'."""
+        if subject.startswith(DEAD_LETTER_PREFIX + "."):
+            return self.stream_name(DEAD_LETTERS)
+        parts = subject.split(".")
+        if len(parts) < 3 or parts[0] != "shoplab" or parts[1] not in PUBLISHING_CONTEXTS:
+            raise ValueError(f"no stream stores subject {subject!r}")
+        return self.stream_name(f"SHOPLAB_{parts[1].upper()}")
+
+    def dead_letters(self) -> str:
+        return self.stream_name(DEAD_LETTERS)
+
+
+def dead_letter_subject(consumer: str) -> str:
+    """Where a consumer's poison messages go (a contract subject, before the namespace)."""
+    return f"{DEAD_LETTER_PREFIX}.{consumer}"

@@ -1,0 +1,35 @@
+"""Run one service: ``python -m shoplab.services orders --port 8101``.
+
+The supervisor (``shoplab up``) starts one of these per context; settings come
+from ``SHOPLAB_*`` variables (data folder, broker, the other services' URLs).
+"""
+
+import argparse
+from collections.abc import Callable
+from importlib import import_module
+
+from shoplab.platform.logging import configure_logging
+from shoplab.platform.serve import serve
+from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.settings import PlatformSettings
+
+SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m shoplab.services")
+    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    settings = PlatformSettings()
+    configure_logging(args.service, settings.instance, settings.log_level)
+    build: Callable[[ServiceHost], ServiceParts] = import_module(
+        f"shoplab.services.{args.service}"
+    ).build
+    host = ServiceHost(args.service, settings)
+    serve(host.app(build(host)), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
