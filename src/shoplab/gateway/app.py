@@ -5,6 +5,8 @@ owner, then the request is forwarded there, or composed here for the order
 details, or answered 404 as the monolith answers a path it does not serve.
 """
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 
-from shoplab.gateway import routes
+from shoplab.gateway import openapi, routes
 from shoplab.gateway.composition import PART_TIMEOUT_SECONDS, OrderDetailsComposer
 from shoplab.gateway.edge_auth import EdgeAuthenticator
 from shoplab.gateway.health import PROBE_TIMEOUT_SECONDS, service_checks
@@ -64,6 +66,12 @@ class Gateway:
             self.upstreams, self.credentials, part_timeout=timeouts.part
         )
 
+    async def _publish_openapi(self, app: FastAPI) -> None:
+        """Serve the services' merged contract at ``/api/openapi.json`` once they all answer."""
+        documents = await openapi.compose(self.upstreams, self.credentials)
+        contract = openapi.merge("shoplab", documents)
+        app.openapi = lambda: contract  # type: ignore[method-assign]  # FastAPI's documented hook
+
     async def _fetch_jwks(self) -> dict[str, Any]:
         """Identity's JWKS, asked for like any call: with an internal service token."""
         answer = await self.upstreams.request(
@@ -95,10 +103,14 @@ class Gateway:
 
     def app(self) -> FastAPI:
         @asynccontextmanager
-        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            documents = asyncio.create_task(self._publish_openapi(app), name="openapi")
             try:
                 yield
             finally:
+                documents.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await documents
                 await self.upstreams.close()
 
         app = create_app(

@@ -47,6 +47,7 @@ class Database:
     def __init__(self, url: str, *, fsync: bool = False) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.fsync = fsync
         self.engine: AsyncEngine = create_async_engine(
             self.url, **self._engine_options(writer=True)
         )
@@ -65,7 +66,10 @@ class Database:
 
     def _engine_options(self, *, writer: bool) -> dict[str, Any]:
         if not self.is_sqlite:
-            return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            if self.fsync:  # insist, whatever the server's own default says
+                options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
+            return options
         sqlite_options: dict[str, Any] = {"connect_args": {"timeout": 30}}
         if writer:
             sqlite_options.update(pool_size=1, max_overflow=0, pool_timeout=60)

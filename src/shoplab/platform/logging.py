@@ -37,7 +37,7 @@ def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("sqlalchemy", "alembic", "aiosqlite", "asyncio"):
+    for noisy in ("sqlalchemy", "alembic", "aiosqlite", "asyncio", "httpx", "httpcore", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
