@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shoplab.runtime.broker import healthz_url, nats_server_binary
+from shoplab.runtime.broker import healthz_url, server_argv
 from shoplab.runtime.ports import free_ports
 
 START_TIMEOUT_SECONDS = 15.0
@@ -30,18 +30,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("nats")
     client, monitor = free_ports(2)
     log_path = folder / "nats-server.log"
-    argv = [
-        str(nats_server_binary()),
-        "--addr",
-        "127.0.0.1",
-        "--port",
-        str(client),
-        "--http_port",
-        str(monitor),
-        "--jetstream",
-        "--store_dir",
-        str(folder / "store"),
-    ]
+    argv = [*server_argv(client, monitor), "--jetstream", "--store_dir", str(folder / "store")]
     with log_path.open("wb") as log:
         server = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:

@@ -22,8 +22,8 @@ from . import nats_server
 
 nats_url = nats_server.nats_url
 
-ORDER_SUBJECT = "shoplab.orders.events.OrderPlaced"
-CONSUMER = "payments-on-order-placed"
+ORDER_SUBJECT = "shoplab.orders.events.OrderApproved"
+CONSUMER = "notifications.approved"
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
 async def put_dead_letter(js: JetStreamContext, *, error: str = "payment gateway said no") -> str:
     """Publish an order event as its outbox relay would, then dead-letter it as a consumer would."""
     envelope = Envelope(
-        type="OrderPlaced",
+        type="OrderApproved",
         version=1,
         subject=ORDER_SUBJECT,
         correlation_id=str(uuid.uuid4()),
@@ -75,7 +75,7 @@ async def test_list_shows_each_dead_letter_with_its_headers(
 
     assert [letter.message_id for letter in letters] == [first, second]
     letter = letters[0]
-    assert letter.type == "OrderPlaced"
+    assert letter.type == "OrderApproved"
     assert letter.original_subject == ORDER_SUBJECT
     assert letter.consumer == CONSUMER
     assert letter.deliveries == 5

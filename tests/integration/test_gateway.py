@@ -636,3 +636,40 @@ async def test_a_dead_service_makes_the_gateway_unready(
         answer = await gateway.get("/health/ready")
     assert answer.status_code == 503
     assert answer.json()["checks"][routes.NOTIFICATIONS] is False
+
+
+# --- the public contract --------------------------------------------------------------------
+
+
+async def test_the_openapi_is_the_services_public_paths_merged(
+    gateway: httpx.AsyncClient, services: dict[str, StandIn], internal: ServiceCredentials
+) -> None:
+    for name, service in services.items():
+        service.answer(
+            "GET",
+            "/api/openapi.json",
+            Answer(
+                body={
+                    "openapi": "3.1.0",
+                    "info": {"title": name, "version": "0"},
+                    "paths": {f"/api/{name}": {"get": {}}, f"/internal/{name}": {"get": {}}},
+                }
+            ),
+        )
+    document = (await gateway.get("/api/openapi.json")).json()
+    assert sorted(document["paths"]) == sorted(f"/api/{name}" for name in services)
+    for service in services.values():
+        [seen] = service.seen
+        assert caller_seen(internal, seen).role == "service"
+    assert (await gateway.get("/api/openapi.json")).json() == document
+    assert all(len(service.seen) == 1 for service in services.values()), "kept, not refetched"
+    docs = await gateway.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/api/openapi.json" in docs.text
+
+
+async def test_the_openapi_is_a_503_while_a_service_does_not_answer(
+    gateway: httpx.AsyncClient, services: dict[str, StandIn]
+) -> None:
+    answer = await gateway.get("/api/openapi.json")
+    assert_problem(answer, 503)

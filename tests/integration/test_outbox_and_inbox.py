@@ -9,7 +9,11 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from shoplab.contracts.envelope import Envelope
 from shoplab.contracts.events import CustomerRegistered
 from shoplab.platform.database import Database
-from shoplab.platform.messaging import InProcessPublisher, idempotent_consumer
+from shoplab.platform.messaging import (
+    InProcessPublisher,
+    PublisherUnavailable,
+    idempotent_consumer,
+)
 from shoplab.platform.relay import OutboxRelay
 from shoplab.platform.tables import inbox_table, outbox_table
 from shoplab.platform.unit_of_work import SqlUnitOfWork
@@ -95,6 +99,30 @@ async def test_a_failing_publish_is_retried_then_dead_lettered(db: Database) -> 
     assert row.dead_at is not None
     assert row.published_at is None
     assert "broker unavailable" in row.last_error
+
+
+class Unreachable:
+    """A broker that cannot be reached at all."""
+
+    async def publish(self, envelope: Envelope) -> None:
+        raise PublisherUnavailable
+
+
+async def test_an_unreachable_broker_costs_no_attempt_and_dead_letters_nothing(
+    db: Database,
+) -> None:
+    async with LabUnitOfWork(db) as uow:
+        envelope = await uow.publish(registered())
+        await uow.commit()
+    down = OutboxRelay(db, [OUTBOX], Unreachable(), max_attempts=2)
+    for _ in range(5):
+        assert await down.drain() == 0
+    async with db.sessions() as session:
+        row = (await session.execute(select(OUTBOX))).one()
+    assert (row.attempts, row.dead_at, row.published_at) == (0, None, None)
+    recorder = Recorder()
+    assert await OutboxRelay(db, [OUTBOX], recorder).drain() == 1
+    assert [e.message_id for e in recorder.received] == [envelope.message_id]
 
 
 async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(db: Database) -> None:

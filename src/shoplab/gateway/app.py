@@ -5,8 +5,6 @@ owner, then the request is forwarded there, or composed here for the order
 details, or answered 404 as the monolith answers a path it does not serve.
 """
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +12,8 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from shoplab.gateway import openapi, routes
@@ -30,6 +30,7 @@ from shoplab.platform.settings import PlatformSettings
 
 ISSUER = "gateway"
 """The issuer of the internal tokens the gateway mints."""
+OPENAPI_URL = "/api/openapi.json"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -62,15 +63,18 @@ class Gateway:
         )
         self.auth = EdgeAuthenticator(verifier, self.keys, self.credentials)
         self.proxy = Proxy(self.upstreams, self.auth)
+        self.public_contract = openapi.PublicContract(self.upstreams, self.credentials)
         self.details = OrderDetailsComposer(
             self.upstreams, self.credentials, part_timeout=timeouts.part
         )
 
-    async def _publish_openapi(self, app: FastAPI) -> None:
-        """Serve the services' merged contract at ``/api/openapi.json`` once they all answer."""
-        documents = await openapi.compose(self.upstreams, self.credentials)
-        contract = openapi.merge("shoplab", documents)
-        app.openapi = lambda: contract  # type: ignore[method-assign]  # FastAPI's documented hook
+    async def contract(self) -> JSONResponse:
+        """The public OpenAPI document, merged from the services' own."""
+        return JSONResponse(await self.public_contract.document())
+
+    async def docs(self) -> HTMLResponse:
+        """The interactive API docs, over the merged document."""
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="shoplab")
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         """Identity's JWKS, asked for like any call: with an internal service token."""
@@ -96,6 +100,8 @@ class Gateway:
 
     def router(self) -> APIRouter:
         router = APIRouter()
+        router.add_api_route(OPENAPI_URL, self.contract, methods=["GET"], include_in_schema=False)
+        router.add_api_route("/api/docs", self.docs, methods=["GET"], include_in_schema=False)
         router.add_api_route(
             "/{path:path}", self.handle, methods=ALL_METHODS, include_in_schema=False
         )
@@ -103,14 +109,10 @@ class Gateway:
 
     def app(self) -> FastAPI:
         @asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            documents = asyncio.create_task(self._publish_openapi(app), name="openapi")
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             try:
                 yield
             finally:
-                documents.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await documents
                 await self.upstreams.close()
 
         app = create_app(
@@ -119,6 +121,7 @@ class Gateway:
             readiness=service_checks(self.upstreams, self.timeouts.probe),
             max_body_bytes=self.settings.max_body_bytes,
             lifespan=lifespan,
+            own_openapi=False,
         )
         app.add_exception_handler(UpstreamFailure, upstream_problem)
         return app

@@ -3,21 +3,16 @@
 Each service generates the OpenAPI of its routes from its code; the gateway
 merges their public paths (``/api/...``, ``/.well-known/...``) and schemas into
 one document, so ``/api/docs`` shows the same contract as the monolith's. It is
-fetched once every service answers, in the background, and kept.
+composed on the first request once every service answers, then kept.
 """
 
 import asyncio
 from typing import Any
 
-import structlog
-
-from shoplab.gateway.upstreams import Upstreams
+from shoplab.gateway.upstreams import UpstreamFailure, Upstreams
 from shoplab.platform.service_auth import ServiceCredentials
 
-log = structlog.get_logger(__name__)
-
 PUBLIC_PREFIXES = ("/api/", "/.well-known/")
-RETRY_SECONDS = 1.0
 
 
 def merge(title: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
@@ -40,20 +35,31 @@ def merge(title: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-async def compose(upstreams: Upstreams, credentials: ServiceCredentials) -> list[dict[str, Any]]:
-    """Every service's OpenAPI document; waits (retrying) until each has answered."""
-    documents: dict[str, dict[str, Any]] = {}
-    while len(documents) < len(upstreams.services):
-        for service in sorted(upstreams.services - documents.keys()):
-            try:
-                answer = await upstreams.request(
-                    service, "GET", "/api/openapi.json", headers=credentials.headers()
-                )
-            except Exception as error:
-                log.debug("openapi not available yet", upstream=service, error=repr(error))
-                continue
-            if answer.status_code == 200:
-                documents[service] = answer.json()
-        if len(documents) < len(upstreams.services):
-            await asyncio.sleep(RETRY_SECONDS)
-    return [documents[service] for service in sorted(documents)]
+async def collect(upstreams: Upstreams, credentials: ServiceCredentials) -> list[dict[str, Any]]:
+    """Every service's own OpenAPI document; ``UpstreamFailure`` when one does not answer."""
+
+    async def fetch(service: str) -> dict[str, Any]:
+        answer = await upstreams.request(
+            service, "GET", "/api/openapi.json", headers=credentials.headers()
+        )
+        if answer.status_code != 200:
+            raise UpstreamFailure(service)
+        document: dict[str, Any] = answer.json()
+        return document
+
+    return list(await asyncio.gather(*(fetch(s) for s in sorted(upstreams.services))))
+
+
+class PublicContract:
+    """The merged document, composed once and kept."""
+
+    def __init__(self, upstreams: Upstreams, credentials: ServiceCredentials) -> None:
+        self._upstreams = upstreams
+        self._credentials = credentials
+        self._document: dict[str, Any] | None = None
+
+    async def document(self) -> dict[str, Any]:
+        if self._document is None:
+            documents = await collect(self._upstreams, self._credentials)
+            self._document = merge("shoplab", documents)
+        return self._document

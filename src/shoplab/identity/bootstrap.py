@@ -49,8 +49,16 @@ class IdentityContext:
         return None
 
     def _admin_password(self) -> tuple[str, bool]:
+        """The configured password, else the one generated for this data folder, else a new one.
+
+        Reusing the saved one keeps one administrator password per data folder, even when
+        another mode (with its own identity database) starts there later.
+        """
         if self.settings.admin_password is not None:
             return self.settings.admin_password.get_secret_value(), False
+        saved = self.settings.data_dir / ADMIN_PASSWORD_FILE
+        if saved.exists():
+            return saved.read_text().strip(), False
         return secrets.token_urlsafe(18), True
 
     def router(self) -> APIRouter:

@@ -20,6 +20,11 @@ from shoplab.platform.database import Database
 from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
+OUTCOME_PATIENCE = 30
+"""Deliveries of an order outcome before it is dead-lettered. An outcome can overtake the
+customer's registration (they travel on different streams): with jittered backoff capped
+at 30 s, thirty deliveries wait several minutes for the contact to arrive."""
+
 
 class NotificationsContext:
     def __init__(self, database: Database, sender: Sender | None = None) -> None:
@@ -39,9 +44,20 @@ class NotificationsContext:
             idempotent_consumer(
                 "notifications.contacts", CustomerRegistered, self.uow, remember_contact
             ),
-            idempotent_consumer("notifications.approved", OrderApproved, self.uow, notify),
-            idempotent_consumer("notifications.rejected", OrderRejected, self.uow, notify),
-            idempotent_consumer("notifications.cancelled", OrderCancelled, self.uow, notify),
+            *(
+                idempotent_consumer(
+                    f"notifications.{name}",
+                    outcome,
+                    self.uow,
+                    notify,
+                    max_deliveries=OUTCOME_PATIENCE,
+                )
+                for name, outcome in (
+                    ("approved", OrderApproved),
+                    ("rejected", OrderRejected),
+                    ("cancelled", OrderCancelled),
+                )
+            ),
         ]
 
     def router(self, auth: Authenticator) -> APIRouter:

@@ -87,30 +87,31 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 
 
 class Authenticator:
-    """FastAPI dependencies: ``customer`` for any signed-in caller, ``admin`` for admins.
+    """FastAPI dependencies: who may call a route.
 
-    A service calling on its own behalf (role ``service``) may read what an
-    administrator reads: the gateway composes order details that way.
+    ``customer`` admits any signed-in caller, ``admin`` administrators only, and
+    ``reader`` administrators or a service reading on its own behalf (the gateway
+    composes order details that way; no service may write as an administrator).
     """
 
     def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
 
     def customer(self, credentials: BearerCredentials) -> Principal:
-        principal = self._caller(credentials)
-        if principal.role not in (ADMIN, CUSTOMER):
-            raise InvalidToken
-        return principal
+        return self._caller(credentials, (ADMIN, CUSTOMER))
 
     def admin(self, credentials: BearerCredentials) -> Principal:
-        principal = self._caller(credentials)
-        if principal.role not in (ADMIN, CUSTOMER, SERVICE):
-            raise InvalidToken
-        if principal.role == CUSTOMER:
-            raise Forbidden("This operation needs an administrator.")
-        return principal
+        return self._caller(credentials, (ADMIN,))
 
-    def _caller(self, credentials: BearerCredentials) -> Principal:
+    def reader(self, credentials: BearerCredentials) -> Principal:
+        return self._caller(credentials, (ADMIN, SERVICE))
+
+    def _caller(self, credentials: BearerCredentials, allowed: tuple[str, ...]) -> Principal:
         if credentials is None:
             raise InvalidToken
-        return self._verifier.verify(credentials.credentials)
+        principal = self._verifier.verify(credentials.credentials)
+        if principal.role == CUSTOMER and CUSTOMER not in allowed:
+            raise Forbidden("This operation needs an administrator.")
+        if principal.role not in allowed:
+            raise InvalidToken
+        return principal

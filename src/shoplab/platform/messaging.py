@@ -22,12 +22,20 @@ class Subscription:
     consumer: str
     subject: str
     handle: Callable[[Envelope], Awaitable[None]]
+    max_deliveries: int | None = None
+    """Deliveries before the dead-letter subject; ``None``: the process's default."""
 
 
 class Publisher(Protocol):
     """Where the outbox relay sends messages: in-process subscribers or a broker."""
 
-    async def publish(self, envelope: Envelope) -> None: ...
+    async def publish(self, envelope: Envelope) -> None:
+        """Raises ``PublisherUnavailable`` when nothing can be published right now."""
+        ...
+
+
+class PublisherUnavailable(Exception):
+    """The broker cannot be reached: no message is at fault, so none is dead-lettered."""
 
 
 M = TypeVar("M", bound=Message)
@@ -39,6 +47,8 @@ def idempotent_consumer(
     message_type: type[M],
     new_uow: Callable[[], U],
     handler: Callable[[M, Envelope, U], Awaitable[None]],
+    *,
+    max_deliveries: int | None = None,
 ) -> Subscription:
     """Wrap ``handler`` so that its effects and the inbox record commit together."""
 
@@ -51,7 +61,7 @@ def idempotent_consumer(
             await uow.record_handled(consumer, envelope.message_id)
             await uow.commit()
 
-    return Subscription(consumer=consumer, subject=message_type.subject(), handle=handle)
+    return Subscription(consumer, message_type.subject(), handle, max_deliveries)
 
 
 class InProcessPublisher:

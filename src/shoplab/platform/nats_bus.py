@@ -23,7 +23,7 @@ from nats.js.errors import BadRequestError
 from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.messaging import Subscription
+from shoplab.platform.messaging import PublisherUnavailable, Subscription
 from shoplab.platform.relay import backoff
 from shoplab.platform.streams import StreamSpec, Topology, dead_letter_subject
 
@@ -77,6 +77,8 @@ class NatsBus:
 
     async def publish(self, envelope: Envelope) -> None:
         """Store ``envelope`` in its stream; raises unless the broker acknowledged it."""
+        if not await self.connected():
+            raise PublisherUnavailable
         await self._broker.publish(
             envelope.model_dump_json().encode(),
             self._topology.wire(envelope.subject),
@@ -107,7 +109,7 @@ class NatsBus:
         except ValidationError as error:
             await self._dead_letter(subscription, message, error, deliveries)
         except Exception as error:
-            if deliveries >= self._max_deliveries:
+            if deliveries >= (subscription.max_deliveries or self._max_deliveries):
                 await self._dead_letter(subscription, message, error, deliveries)
                 return
             log.warning(

@@ -3,7 +3,9 @@
 It wakes when a unit of work commits a message (``Database.outbox_written``) and
 also polls, so rows left behind by a crash are sent after a restart. A row that
 keeps failing is retried with exponential backoff and, after ``max_attempts``,
-dead-lettered: kept with its last error and ``dead_at`` set, never retried.
+dead-lettered: kept with its last error and ``dead_at`` set, never retried. A
+broker that cannot be reached is no fault of the row: the relay just waits for
+it, and no attempt is counted.
 Publishing and marking are separate steps, so a crash between them sends the
 message again: consumers are idempotent for exactly that reason.
 """
@@ -19,7 +21,7 @@ from sqlalchemy import Table, select, update
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.database import Database
-from shoplab.platform.messaging import Publisher
+from shoplab.platform.messaging import Publisher, PublisherUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +78,9 @@ class OutboxRelay:
         for row in rows:
             try:
                 await self._publisher.publish(Envelope.model_validate_json(row.envelope))
+            except PublisherUnavailable:
+                log.warning("broker unavailable; the outbox waits", outbox=outbox.name)
+                break
             except Exception as error:
                 await self._record_failure(outbox, row.position, row.attempts + 1, error)
             else:

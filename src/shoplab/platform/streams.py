@@ -1,4 +1,6 @@
-"""The JetStream streams of a run: one per publishing context, plus the dead letters.
+"""The JetStream streams of a run: one per context's subjects, plus the dead letters.
+
+A context's stream keeps the events it publishes and the commands addressed to it.
 
 A stream keeps every message published on its subjects, within explicit limits,
 so a consumer added later can read from the first message still kept. Publishing
@@ -20,7 +22,8 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 DUPLICATE_WINDOW_SECONDS = 120.0
 MAX_AGE_SECONDS = 7 * 24 * 3600.0
 MAX_BYTES = 1 << 30
-PUBLISHING_CONTEXTS = ("identity", "inventory", "orders", "payments")
+MESSAGING_CONTEXTS = ("identity", "inventory", "orders", "payments")
+"""The contexts whose subjects carry messages (catalog and notifications publish none)."""
 DEAD_LETTERS = "SHOPLAB_DLQ"
 DEAD_LETTER_PREFIX = "shoplab.dlq"
 _NAMESPACE = re.compile(r"[a-z0-9_-]{1,32}")
@@ -72,7 +75,7 @@ class Topology:
                 self.stream_name(f"SHOPLAB_{context.upper()}"),
                 [self.wire(f"shoplab.{context}.>")],
             )
-            for context in PUBLISHING_CONTEXTS
+            for context in MESSAGING_CONTEXTS
         ]
         specs.append(
             StreamSpec(self.stream_name(DEAD_LETTERS), [self.wire(f"{DEAD_LETTER_PREFIX}.>")])
@@ -84,7 +87,7 @@ class Topology:
         if subject.startswith(DEAD_LETTER_PREFIX + "."):
             return self.stream_name(DEAD_LETTERS)
         parts = subject.split(".")
-        if len(parts) < 3 or parts[0] != "shoplab" or parts[1] not in PUBLISHING_CONTEXTS:
+        if len(parts) < 3 or parts[0] != "shoplab" or parts[1] not in MESSAGING_CONTEXTS:
             raise ValueError(f"no stream stores subject {subject!r}")
         return self.stream_name(f"SHOPLAB_{parts[1].upper()}")
 

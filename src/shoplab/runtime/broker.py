@@ -98,6 +98,19 @@ def write_nats_config(data_dir: Path, fsync: bool) -> Path:
     return path
 
 
+def server_argv(client_port: int, monitor_port: int) -> list[str]:
+    """The embedded server's command on loopback ports; add ``--config`` or JetStream options."""
+    return [
+        str(nats_server_binary()),
+        "--addr",
+        "127.0.0.1",
+        "--port",
+        str(client_port),
+        "--http_port",
+        str(monitor_port),
+    ]
+
+
 def healthz_url(monitor_port: int) -> str:
     """Answers 200 once the server accepts clients and JetStream is enabled."""
     return f"http://127.0.0.1:{monitor_port}/healthz?js-enabled-only=true"

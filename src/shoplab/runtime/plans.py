@@ -145,17 +145,7 @@ def _http_spec(name: str, argv: list[str], port: int, env: dict[str, str]) -> Pr
 
 
 def _nats_spec(data_dir: Path, client: int, monitor: int) -> ProcessSpec:
-    argv = [
-        str(broker.nats_server_binary()),
-        "--addr",
-        "127.0.0.1",
-        "--port",
-        str(client),
-        "--http_port",
-        str(monitor),
-        "--config",
-        str(broker.config_path(data_dir)),
-    ]
+    argv = [*broker.server_argv(client, monitor), "--config", str(broker.config_path(data_dir))]
     ports = {"client": client, "monitor": monitor}
     return ProcessSpec(
         "nats-1", argv, ports, broker.healthz_url(monitor), hold_next_until_ready=True

@@ -78,10 +78,11 @@ class Reservation:
 
     @classmethod
     def refused(cls, order_id: str) -> "Reservation":
-        """A release that arrived before its reservation (the sender gave up waiting).
+        """A reservation that was refused, or a release that arrived before it.
 
-        Recorded as released with no lines, so the reservation, if it arrives
-        later, is refused instead of holding stock that nobody will release.
+        Recorded as released with no lines, so that the reservation, if it is asked
+        for again or arrives late, is refused instead of holding stock that nobody
+        will release.
         """
         return cls(order_id=order_id, lines={}, status=ReservationStatus.RELEASED)
 

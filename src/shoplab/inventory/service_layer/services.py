@@ -17,7 +17,8 @@ Transition = Callable[[Reservation, dict[str, StockItem]], None]
 async def reserve(uow: InventoryUnitOfWork, order_id: str, lines: Mapping[str, int]) -> bool:
     """Hold stock for every line of an order; False when any line is short.
 
-    Asking again for the same order answers from the existing reservation.
+    Asking again for the same order answers from the existing reservation, or from
+    the refusal recorded the first time.
     """
     async with uow:
         existing = await uow.reservations.get(order_id)
@@ -27,6 +28,10 @@ async def reserve(uow: InventoryUnitOfWork, order_id: str, lines: Mapping[str, i
         try:
             reservation = Reservation.hold(order_id, dict(lines), items)
         except (OutOfStock, UnknownSku):
+            # Remembered, so that the same request sent again (a saga resending a late
+            # step) gets the same answer instead of holding stock freed in between.
+            await uow.reservations.add(Reservation.refused(order_id))
+            await uow.commit()
             return False
         await uow.stock.save(list(items.values()))
         await uow.reservations.add(reservation)

@@ -29,14 +29,7 @@ async def refund(uow: PaymentsUnitOfWork, order_id: str) -> int:
 
     Returns the cents refunded in all.
     """
-    async with uow:
-        payment = await uow.payments.get(order_id, lock=True)
-        if payment is None:
-            return 0
-        payment.refund()
-        await uow.payments.save(payment)
-        await uow.commit()
-        return payment.refunded_cents
+    return await _refund(uow, order_id, void_when_missing=False)
 
 
 async def void(uow: PaymentsUnitOfWork, order_id: str) -> int:
@@ -45,11 +38,16 @@ async def void(uow: PaymentsUnitOfWork, order_id: str) -> int:
     For a charge whose outcome the caller never learned: a charge that happened
     is refunded, and one that has not happened yet never will.
     """
+    return await _refund(uow, order_id, void_when_missing=True)
+
+
+async def _refund(uow: PaymentsUnitOfWork, order_id: str, *, void_when_missing: bool) -> int:
     async with uow:
         payment = await uow.payments.get(order_id, lock=True)
         if payment is None:
-            await uow.payments.add(Payment.voided(order_id))
-            await uow.commit()
+            if void_when_missing:
+                await uow.payments.add(Payment.voided(order_id))
+                await uow.commit()
             return 0
         payment.refund()
         await uow.payments.save(payment)

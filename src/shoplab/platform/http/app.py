@@ -20,12 +20,15 @@ def create_app(
     readiness: Mapping[str, ReadinessCheck],
     max_body_bytes: int,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    own_openapi: bool = True,
 ) -> FastAPI:
+    """``own_openapi=False``: the app serves no OpenAPI of its own routes (the gateway
+    serves the services' contract instead)."""
     app = FastAPI(
         title=title,
         lifespan=lifespan,
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        openapi_url="/api/openapi.json" if own_openapi else None,
+        docs_url="/api/docs" if own_openapi else None,
         redoc_url=None,
     )
     install_problem_handlers(app)

@@ -12,7 +12,7 @@ from shoplab.platform.auth import InvalidToken
 from shoplab.platform.http.problems import problem_response
 from shoplab.platform.service_auth import ServiceCredentials
 
-OPEN_PREFIXES = ("/health/", "/metrics")
+OPEN_PREFIXES = ("/health/",)
 
 
 class ServiceGuard:
