@@ -40,6 +40,8 @@ from shoplab.platform.service_auth import (
 )
 from shoplab.platform.settings import PlatformSettings
 
+from .problems import assert_problem
+
 ISSUER, API_AUDIENCE = "shoplab-identity", "shoplab-api"
 BODY_LIMIT = 2_048
 ORDER = {
@@ -246,15 +248,6 @@ def caller_seen(internal: ServiceCredentials, seen: Seen) -> Principal:
     scheme, _, token = seen.headers["authorization"].partition(" ")
     assert scheme == "Bearer"
     return internal.verify(token)
-
-
-def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
-    assert answer.status_code == status
-    assert answer.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = answer.json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    return body
 
 
 # --- routing -------------------------------------------------------------------------------

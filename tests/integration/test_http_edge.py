@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from shoplab.platform.errors import Conflict, NotFound
 from shoplab.platform.http.app import create_app
 
+from .problems import assert_problem
+
 LIMIT = 2_048
 
 
@@ -48,15 +50,6 @@ async def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Res
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         return await client.request(method, path, **kwargs)
-
-
-def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
-    assert answer.status_code == status
-    assert answer.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = answer.json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    return body
 
 
 @pytest.mark.parametrize(("path", "status"), [("/missing", 404), ("/conflict", 409)])
