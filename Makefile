@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck fmt clean
+.PHONY: run test lint typecheck fmt protos clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,6 +33,10 @@ test: lint typecheck
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Regenerate the gRPC stubs in src/shoplab/contracts/grpc/ from the .proto contracts.
+protos: $(STAMP)
+	$(BIN)/python -m shoplab.contracts.protos
 
 clean:
 	rm -rf $(VENV) .shoplab .mypy_cache .ruff_cache .pytest_cache

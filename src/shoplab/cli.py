@@ -18,11 +18,12 @@ from rich.table import Table
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.streams import Topology
-from shoplab.runtime import dead_letters, state
+from shoplab.runtime import dead_letters, faults, state
 from shoplab.runtime.broker import NatsServerNotFound
 from shoplab.runtime.health import probe_all
-from shoplab.runtime.plans import PLANS, RunOptions, prepare
+from shoplab.runtime.plans import CONTEXTS, PLANS, RunOptions, prepare
 from shoplab.runtime.ports import RESERVED_PORTS, port_free
+from shoplab.runtime.scale import parse_scale
 from shoplab.runtime.supervisor import StartFailed, Supervisor
 
 app = typer.Typer(
@@ -70,6 +71,10 @@ def up(
     fsync: Annotated[
         Fsync, typer.Option(help="always: sync every write to disk (survives a power loss).")
     ] = Fsync.default,
+    scale: Annotated[
+        list[str] | None,
+        typer.Option(metavar="SERVICE=N", help="Run N instances (1-8) of a service; repeatable."),
+    ] = None,
 ) -> None:
     """Start the system and keep it running until Ctrl-C or `shoplab down`."""
     data_dir = data_dir.resolve()
@@ -81,8 +86,13 @@ def up(
         _fail(f"port {port} is in use; choose another with --port.")
     if broker is not None and mode is Mode.monolith:
         _fail("--broker is for the microservices mode: the monolith passes messages in-process.")
-    options = RunOptions(mode.value, port, data_dir, database_url, broker, fsync is Fsync.always)
+    if scale and mode is Mode.monolith:
+        _fail("--scale is for the microservices mode: the monolith is one process.")
     try:
+        instances = parse_scale(scale or [], CONTEXTS)
+        options = RunOptions(
+            mode.value, port, data_dir, database_url, broker, fsync is Fsync.always, instances
+        )
         plan = PLANS[mode.value](options)
     except (ValueError, NatsServerNotFound) as error:
         _fail(str(error))
@@ -148,8 +158,9 @@ def status(
             "name": p.name,
             "pid": p.pid,
             "ports": p.ports,
-            "health": health[p.name],
+            "health": health[p.name].health,
             "restarts": p.restarts,
+            "faults": health[p.name].faults,
         }
         for p in run.processes
     ]
@@ -165,11 +176,58 @@ def status(
         }
         print(json.dumps(report, indent=2))
         return
-    table = Table("process", "pid", "ports", "health", "restarts")
+    table = Table("process", "pid", "ports", "health", "restarts", "faults")
     for p in run.processes:
-        table.add_row(p.name, str(p.pid), _ports(p.ports), health[p.name], str(p.restarts))
+        probe = health[p.name]
+        table.add_row(
+            p.name,
+            str(p.pid),
+            _ports(p.ports),
+            probe.health,
+            str(p.restarts),
+            _faults(probe.faults),
+        )
     console.print(f"shoplab ({run.mode}) at {run.url}")
     console.print(table)
+
+
+@app.command()
+def fault(
+    service: Annotated[str, typer.Argument(help="catalog, identity, inventory, orders...")],
+    latency_ms: Annotated[
+        int, typer.Option(min=0, max=600_000, help="Delay every request by this much.")
+    ] = 0,
+    error_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Fail this share of requests (0 to 1).")
+    ] = 0.0,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the service's faults.")] = False,
+    data_dir: DataDir = Path(".shoplab"),
+) -> None:
+    """Slow down or break every instance of a running service, at once, until --clear."""
+    run = state.read(data_dir.resolve())
+    if run is None or run.broker_url is None:
+        _fail(f"no microservices run in {data_dir}: `shoplab up` starts one.")
+    if service not in CONTEXTS:
+        _fail(f"faults are injected into services: {', '.join(CONTEXTS)}.")
+    instances = sum(1 for p in run.processes if p.name.rsplit("-", 1)[0] == service)
+    if not instances:
+        _fail(f"the run has no {service!r} service.")
+    if clear:
+        latency_ms, error_rate = 0, 0.0
+    elif not latency_ms and not error_rate:
+        _fail("say what to break: --latency-ms, --error-rate, or --clear to stop.")
+    order = faults.signed_order(data_dir.resolve(), latency_ms, error_rate)
+    answers = _on_broker(
+        faults.send_fault(run.broker_url, _topology(), service, order, instances=instances)
+    )
+    for answer in answers:
+        console.print(
+            f"{answer.get('instance')}: "
+            + ("obeyed" if answer.get("obeyed") else "refused")
+            + f" (latency {answer.get('latency_ms')} ms, error rate {answer.get('error_rate')})"
+        )
+    if len(answers) < instances or not all(a.get("obeyed") for a in answers):
+        _fail(f"{len(answers)} of {instances} instance(s) of {service} applied the order.")
 
 
 @app.command()
@@ -236,6 +294,12 @@ def dlq_replay(
         f"({replayed.stream} #{replayed.sequence}); "
         f"removed {replayed.removed} dead letter(s)."
     )
+
+
+def _faults(faults: dict[str, Any] | None) -> str:
+    if not faults or not (faults.get("latency_ms") or faults.get("error_rate")):
+        return ""
+    return f"latency {faults['latency_ms']} ms, errors {faults['error_rate']:.0%}"
 
 
 def _topology() -> Topology:

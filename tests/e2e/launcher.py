@@ -72,11 +72,12 @@ MODES: tuple[ModeSpec, ...] = (
     ModeSpec(name="monolith-postgres", cli_mode="monolith", needs_postgres=True, lifecycle=False),
     ModeSpec(name="microservices", cli_mode="microservices"),
     ModeSpec(
-        name="microservices-postgres-nats",
+        name="microservices-scaled-postgres-nats",
         cli_mode="microservices",
         needs_postgres=True,
         external_broker=True,
         lifecycle=False,
+        extra_args=("--scale", "inventory=3"),
     ),
 )
 

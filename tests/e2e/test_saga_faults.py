@@ -10,6 +10,7 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from .shop import (
 from .workload import Workload, assert_invariants, run_workload
 
 MICROSERVICES = next(mode for mode in MODES if mode.name == "microservices")
+SCALED = replace(MICROSERVICES, name="microservices-scaled", extra_args=("--scale", "inventory=3"))
 VICTIMS = ("payments-1", "inventory-1", "orders-1")
 KILL_INTERVAL_S = 3.0
 FAULT_WORKLOAD = Workload(orders=300, within=90.0)
@@ -40,6 +42,16 @@ REJECTED_ONCE = Counter({"ORDER_REJECTED": 1})
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Launched]:
     launched = launch(MICROSERVICES, tmp_path / "shoplab")
+    try:
+        yield launched
+    finally:
+        stop(launched)
+
+
+@pytest.fixture
+def scaled_services(tmp_path: Path) -> Iterator[Launched]:
+    """Three inventory instances sharing inventory's database."""
+    launched = launch(SCALED, tmp_path / "shoplab")
     try:
         yield launched
     finally:
@@ -86,6 +98,33 @@ async def test_kill_9_of_payments_inventory_and_orders_loses_no_order(
             restarted = process(services, victim)
             assert restarted["pid"] != pid, restarted
             assert restarted["restarts"] >= 1, restarted
+        await assert_invariants(client, admin, outcome)
+
+
+async def test_kill_9_of_one_inventory_instance_among_three_loses_no_order(
+    scaled_services: Launched,
+) -> None:
+    """Callers fail over to the live instances; the killed one restarts and rejoins."""
+    system = System.of(scaled_services)
+    names = {p["name"] for p in status_processes(scaled_services.data_dir)}
+    assert {"inventory-1", "inventory-2", "inventory-3"} <= names
+    victim = process(scaled_services, "inventory-2")["pid"]
+
+    async def kill_one_instance() -> None:
+        await asyncio.sleep(KILL_INTERVAL_S)
+        os.kill(victim, signal.SIGKILL)
+
+    async with httpx.AsyncClient(base_url=system.base_url, timeout=30.0) as client:
+        admin = await system.admin_headers(client)
+        outcome = await run_workload(
+            client,
+            admin,
+            Workload(orders=200, within=90.0),
+            name="microservices-scaled-kill-9",
+            during=kill_one_instance,
+        )
+        restarted = process(scaled_services, "inventory-2")
+        assert restarted["pid"] != victim, restarted
         await assert_invariants(client, admin, outcome)
 
 

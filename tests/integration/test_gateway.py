@@ -3,34 +3,60 @@
 The gateway is the real one, served by uvicorn; each service is a small ASGI app
 on its own loopback port that answers what a test tells it to and records every
 request, so the tests can read the very ``Authorization`` header that crossed.
+Payments and notifications also answer over gRPC (the order details' parts): each
+has a small servicer behind a real ``build_server`` on its own loopback port, with
+the allow-list the services give (``gateway`` only), recording every call and its
+metadata. The gateway finds both ports through a ``StaticResolver``.
 """
 
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import grpc
+import grpc.aio
 import httpx
 import jwt
 import pytest
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from jwt.algorithms import OKPAlgorithm
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+from typing_extensions import override
 
+from shoplab.contracts.grpc.notifications.v1 import notifications_pb2, notifications_pb2_grpc
+from shoplab.contracts.grpc.notifications.v1.notifications_pb2 import (
+    ListForOrderRequest,
+    ListForOrderResponse,
+)
+from shoplab.contracts.grpc.payments.v1 import payments_pb2, payments_pb2_grpc
+from shoplab.contracts.grpc.payments.v1.payments_pb2 import (
+    AcceptsMethodRequest,
+    AcceptsMethodResponse,
+    GetPaymentRequest,
+    GetPaymentResponse,
+)
 from shoplab.gateway import routes
 from shoplab.gateway.app import Gateway, Timeouts
 from shoplab.gateway.jwks import JwksCache
 from shoplab.gateway.proxy import upstream_target
 from shoplab.platform.auth import ANONYMOUS, CUSTOMER, SERVICE, Principal
+from shoplab.platform.discovery import Instance
+from shoplab.platform.discovery.static import StaticResolver
+from shoplab.platform.grpc.auth import AUTHORIZATION
+from shoplab.platform.grpc.server import GrpcService, build_server
 from shoplab.platform.http.app import create_app
 from shoplab.platform.service_auth import (
     AUDIENCE,
@@ -47,21 +73,35 @@ BODY_LIMIT = 2_048
 ORDER = {
     "order_id": "o1",
     "customer_id": "c1",
-    "status": "APPROVED",
-    "reason": None,
+    "status": "CANCELLED",
+    "reason": "CANCELLED_BY_CUSTOMER",
     "items": [{"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250}],
     "total_cents": 2500,
     "currency": "EUR",
     "created_at": "2026-01-02T03:04:05Z",
-    "updated_at": "2026-01-02T03:04:06Z",
+    "updated_at": "2026-01-02T03:04:08Z",
 }
-PAYMENT = {"order_id": "o1", "charged_cents": 2500, "refunded_cents": 0, "status": "CHARGED"}
-NOTIFICATION = {
-    "kind": "ORDER_APPROVED",
-    "order_id": "o1",
-    "recipient": "ada@example.com",
-    "sent_at": "2026-01-02T03:04:07Z",
-}
+# The order's payment and notifications as the services' REST routes write them; the
+# gateway reads them over gRPC and must write them the same way, byte for byte.
+PAYMENT = {"order_id": "o1", "charged_cents": 2500, "refunded_cents": 2500, "status": "REFUNDED"}
+NOTIFICATIONS = [
+    {
+        "kind": "ORDER_APPROVED",
+        "order_id": "o1",
+        "recipient": "ada@example.com",
+        "sent_at": "2026-01-02T03:04:07Z",
+    },
+    {
+        "kind": "ORDER_CANCELLED",
+        "order_id": "o1",
+        "recipient": "ada@example.com",
+        "sent_at": "2026-01-02T03:04:08.250000Z",
+    },
+]
+PAYMENTS_GRPC = payments_pb2.DESCRIPTOR.services_by_name["Payments"].full_name
+NOTIFICATIONS_GRPC = notifications_pb2.DESCRIPTOR.services_by_name["Notifications"].full_name
+GRPC_CALLERS = {PAYMENTS_GRPC: {"gateway"}, NOTIFICATIONS_GRPC: {"gateway"}}
+"""The allow-lists of the real services for these two: the gateway only."""
 
 
 # --- stand-in services -------------------------------------------------------------------
@@ -89,12 +129,16 @@ class StandIn:
     def __init__(self, name: str) -> None:
         self.name = name
         self.url = ""
+        self.grpc: GrpcStandIn | None = None
+        """Its gRPC side, for the services the gateway also calls over gRPC."""
         self.reset()
 
     def reset(self) -> None:
         self.seen: list[Seen] = []
         self.answers: dict[tuple[str, str], Answer] = {}
         self.ready = True
+        if self.grpc is not None:
+            self.grpc.reset()
 
     def answer(self, method: str, target: str, answer: Answer) -> None:
         self.answers[(method, target)] = answer
@@ -140,6 +184,122 @@ async def served(app: ASGIApp, *, lifespan: Literal["on", "off"] = "off") -> Asy
         server.should_exit = True
         await task
         sock.close()
+
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass
+class GrpcSeen:
+    method: str
+    request: Message
+    metadata: dict[str, str | bytes]
+
+
+@dataclass
+class Reply:
+    """What a gRPC stand-in answers: ``message``, or the error status ``code``, after ``delay``."""
+
+    message: Message | None = None
+    code: grpc.StatusCode | None = None
+    delay: float = 0.0
+
+
+class GrpcStandIn:
+    """The gRPC side of a fake service: answers each method as told, records every call.
+
+    An unconfigured method answers UNIMPLEMENTED.
+    """
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.seen: list[GrpcSeen] = []
+        self.replies: dict[str, Reply] = {}
+
+    def reply(self, method: str, reply: Reply) -> None:
+        self.replies[method] = reply
+
+    async def answer(
+        self,
+        method: str,
+        request: Message,
+        context: grpc.aio.ServicerContext[Any, Any],
+        response_type: type[M],
+    ) -> M:
+        metadata = {key: value for key, value in context.invocation_metadata() or ()}
+        self.seen.append(GrpcSeen(method, request, metadata))
+        reply = self.replies.get(method, Reply(code=grpc.StatusCode.UNIMPLEMENTED))
+        await asyncio.sleep(reply.delay)
+        if reply.code is not None:
+            await context.abort(reply.code, f"{method} fails, as the test said.")
+        assert isinstance(reply.message, response_type)
+        return reply.message
+
+
+class PaymentsStandIn(payments_pb2_grpc.PaymentsServicer):
+    def __init__(self, stand_in: GrpcStandIn) -> None:
+        self._stand_in = stand_in
+
+    @override
+    async def AcceptsMethod(
+        self,
+        request: AcceptsMethodRequest,
+        context: grpc.aio.ServicerContext[AcceptsMethodRequest, AcceptsMethodResponse],
+    ) -> AcceptsMethodResponse:
+        return await self._stand_in.answer("AcceptsMethod", request, context, AcceptsMethodResponse)
+
+    @override
+    async def GetPayment(
+        self,
+        request: GetPaymentRequest,
+        context: grpc.aio.ServicerContext[GetPaymentRequest, GetPaymentResponse],
+    ) -> GetPaymentResponse:
+        return await self._stand_in.answer("GetPayment", request, context, GetPaymentResponse)
+
+
+class NotificationsStandIn(notifications_pb2_grpc.NotificationsServicer):
+    def __init__(self, stand_in: GrpcStandIn) -> None:
+        self._stand_in = stand_in
+
+    @override
+    async def ListForOrder(
+        self,
+        request: ListForOrderRequest,
+        context: grpc.aio.ServicerContext[ListForOrderRequest, ListForOrderResponse],
+    ) -> ListForOrderResponse:
+        return await self._stand_in.answer("ListForOrder", request, context, ListForOrderResponse)
+
+
+def grpc_stand_in_service(service: str, stand_in: GrpcStandIn) -> GrpcService:
+    if service == routes.PAYMENTS:
+        payments = PaymentsStandIn(stand_in)
+        return GrpcService(
+            PAYMENTS_GRPC,
+            lambda server: payments_pb2_grpc.add_PaymentsServicer_to_server(payments, server),
+        )
+    notifications = NotificationsStandIn(stand_in)
+    return GrpcService(
+        NOTIFICATIONS_GRPC,
+        lambda server: notifications_pb2_grpc.add_NotificationsServicer_to_server(
+            notifications, server
+        ),
+    )
+
+
+@asynccontextmanager
+async def served_grpc(
+    service: str, stand_in: GrpcStandIn, credentials: ServiceCredentials
+) -> AsyncIterator[int]:
+    """Serve ``stand_in`` as ``service`` with a real server on a free loopback port."""
+    server = build_server([grpc_stand_in_service(service, stand_in)], GRPC_CALLERS, credentials)
+    await server.start()
+    try:
+        yield server.port
+    finally:
+        await server.stop(None)
 
 
 def dead_url() -> str:
@@ -199,11 +359,15 @@ def issuer() -> TokenIssuer:
 
 
 @pytest.fixture(scope="module")
-async def stand_ins() -> AsyncIterator[dict[str, StandIn]]:
+async def stand_ins(data_dir: Path) -> AsyncIterator[dict[str, StandIn]]:
     async with AsyncExitStack() as stack:
         services = {name: StandIn(name) for name in sorted(routes.SERVICES)}
         for service in services.values():
             service.url = await stack.enter_async_context(served(service))
+        for name in (routes.PAYMENTS, routes.NOTIFICATIONS):
+            side = services[name].grpc = GrpcStandIn()
+            credentials = ServiceCredentials(load_service_secret(data_dir), name)
+            side.port = await stack.enter_async_context(served_grpc(name, side, credentials))
         yield services
 
 
@@ -215,20 +379,39 @@ def services(stand_ins: dict[str, StandIn], issuer: TokenIssuer) -> dict[str, St
     return stand_ins
 
 
+def resolver_for(services: dict[str, StandIn], urls: Mapping[str, str]) -> StaticResolver:
+    """One instance per service at its URL (``http``), and its gRPC stand-in's port (``grpc``)."""
+    instances = []
+    for name, url in urls.items():
+        address = httpx.URL(url)
+        assert address.port is not None
+        ports = {"http": address.port}
+        side = services[name].grpc
+        if side is not None:
+            ports["grpc"] = side.port
+        instances.append(Instance(service=name, id="1", host=address.host, ports=ports))
+    return StaticResolver(instances)
+
+
 @asynccontextmanager
 async def gateway_for(
     data_dir: Path, services: dict[str, StandIn], timeouts: Timeouts = Timeouts(), **urls: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A real gateway served over HTTP, and a client of its public port."""
+    """A real gateway served over HTTP, and a client of its public port.
+
+    ``urls`` replace some services' HTTP addresses (a dead one, say).
+    """
+    service_urls = {**{name: s.url for name, s in services.items()}, **urls}
     settings = PlatformSettings(
         data_dir=data_dir,
-        service_urls={**{name: s.url for name, s in services.items()}, **urls},
+        service_urls=service_urls,
         jwt_issuer=ISSUER,
         jwt_audience=API_AUDIENCE,
         max_body_bytes=BODY_LIMIT,
     )
+    gateway = Gateway(settings, timeouts, resolver=resolver_for(services, service_urls))
     async with (
-        served(Gateway(settings, timeouts).app(), lifespan="on") as url,
+        served(gateway.app(), lifespan="on") as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         yield client
@@ -244,10 +427,22 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def caller_seen(internal: ServiceCredentials, seen: Seen) -> Principal:
-    scheme, _, token = seen.headers["authorization"].partition(" ")
+def caller_seen(internal: ServiceCredentials, seen: Seen | GrpcSeen) -> Principal:
+    """Who the internal token of a request (HTTP header or gRPC metadata) names."""
+    if isinstance(seen, GrpcSeen):
+        authorization = seen.metadata[AUTHORIZATION]
+        assert isinstance(authorization, str)
+    else:
+        authorization = seen.headers["authorization"]
+    scheme, _, token = authorization.partition(" ")
     assert scheme == "Bearer"
     return internal.verify(token)
+
+
+def grpc_side(services: dict[str, StandIn], name: str) -> GrpcStandIn:
+    side = services[name].grpc
+    assert side is not None
+    return side
 
 
 # --- routing -------------------------------------------------------------------------------
@@ -321,6 +516,8 @@ async def test_a_request_is_forwarded_with_what_matters_and_nothing_else(
     assert seen.headers["host"] == gateway.base_url.netloc.decode()
     assert "cookie" not in seen.headers
     assert "x-debug" not in seen.headers
+    remaining_ms = int(seen.headers["shoplab-timeout-ms"])
+    assert 0 < remaining_ms <= 10_000, "the service learns how long the gateway will wait"
 
 
 async def test_the_path_reaches_the_service_as_the_client_encoded_it(
@@ -372,6 +569,9 @@ async def test_paths_nobody_serves_get_the_monolith_s_own_problems(
             assert (answer.status_code, answer.content) == (expected.status_code, expected.content)
             assert answer.headers.get("allow") == expected.headers.get("allow")
     assert all(not service.seen for service in services.values())
+    assert all(
+        not grpc_side(services, name).seen for name in (routes.PAYMENTS, routes.NOTIFICATIONS)
+    )
 
 
 async def test_a_body_over_the_limit_is_refused_at_the_edge(
@@ -518,41 +718,82 @@ async def test_the_first_jwks_load_must_succeed_and_a_failed_refresh_keeps_the_k
 # --- composition ---------------------------------------------------------------------------
 
 
-def details_answers(services: dict[str, StandIn], payment: Answer, notifications: Answer) -> None:
-    services[routes.ORDERS].answer("GET", "/api/orders/o1", Answer(body=ORDER))
-    services[routes.PAYMENTS].answer("GET", "/api/admin/payments?order_id=o1", payment)
-    services[routes.NOTIFICATIONS].answer(
-        "GET", "/api/admin/notifications?order_id=o1", notifications
+def sent(
+    kind: notifications_pb2.NotificationKind.ValueType, at: str
+) -> notifications_pb2.Notification:
+    """One notification as notifications' gRPC servicer sends it."""
+    sent_at = Timestamp()
+    sent_at.FromJsonString(at)
+    return notifications_pb2.Notification(
+        kind=kind, order_id="o1", recipient="ada@example.com", sent_at=sent_at
     )
 
 
-NOTIFIED = Answer(body={"items": [NOTIFICATION]})
+PAID = Reply(
+    GetPaymentResponse(
+        found=True,
+        charged_cents=2500,
+        refunded_cents=2500,
+        status=payments_pb2.PAYMENT_STATUS_REFUNDED,
+    )
+)
+NOTIFIED = Reply(
+    ListForOrderResponse(
+        items=[
+            sent(notifications_pb2.NOTIFICATION_KIND_ORDER_APPROVED, "2026-01-02T03:04:07Z"),
+            sent(notifications_pb2.NOTIFICATION_KIND_ORDER_CANCELLED, "2026-01-02T03:04:08.25Z"),
+        ]
+    )
+)
+DOWN = Reply(code=grpc.StatusCode.UNAVAILABLE)
+PART_TIMEOUT = 0.5
+LATE = 5.0
+"""Far beyond the part timeout: a part this slow must not hold the answer."""
+MARGIN = 1.0
+"""What the answer may take beyond the part timeout on a busy machine."""
+
+
+def details_answers(services: dict[str, StandIn], payment: Reply, notifications: Reply) -> None:
+    services[routes.ORDERS].answer("GET", "/api/orders/o1", Answer(body=ORDER))
+    grpc_side(services, routes.PAYMENTS).reply("GetPayment", payment)
+    grpc_side(services, routes.NOTIFICATIONS).reply("ListForOrder", notifications)
 
 
 @pytest.mark.parametrize(
     ("payment", "notifications", "expected"),
     [
-        (Answer(body=PAYMENT), NOTIFIED, (PAYMENT, [NOTIFICATION], [])),
-        (Answer(404, {"title": "Not found"}), NOTIFIED, (None, [NOTIFICATION], [])),
-        (Answer(500, {"title": "Internal error"}), NOTIFIED, (None, [NOTIFICATION], ["payment"])),
-        (Answer(body=PAYMENT, delay=2), NOTIFIED, (None, [NOTIFICATION], ["payment"])),
-        (Answer(body=PAYMENT), Answer(503, {}), (PAYMENT, [], ["notifications"])),
-        (Answer(500, {}), Answer(body={}), (None, [], ["payment", "notifications"])),
+        (PAID, NOTIFIED, (PAYMENT, NOTIFICATIONS, [])),
+        (Reply(GetPaymentResponse(found=False)), NOTIFIED, (None, NOTIFICATIONS, [])),
+        (PAID, Reply(ListForOrderResponse()), (PAYMENT, [], [])),
+        (DOWN, NOTIFIED, (None, NOTIFICATIONS, ["payment"])),
+        (replace(PAID, delay=LATE), NOTIFIED, (None, NOTIFICATIONS, ["payment"])),
+        (PAID, DOWN, (PAYMENT, [], ["notifications"])),
+        (DOWN, replace(NOTIFIED, delay=LATE), (None, [], ["payment", "notifications"])),
     ],
-    ids=["whole", "no-payment-yet", "payment-fails", "payment-late", "notifications-fail", "both"],
+    ids=[
+        "whole",
+        "no-payment-yet",
+        "no-notifications-yet",
+        "payment-fails",
+        "payment-late",
+        "notifications-fail",
+        "both",
+    ],
 )
 async def test_the_details_are_composed_and_a_failing_part_is_degraded(
     data_dir: Path,
     services: dict[str, StandIn],
     issuer: TokenIssuer,
     internal: ServiceCredentials,
-    payment: Answer,
-    notifications: Answer,
+    payment: Reply,
+    notifications: Reply,
     expected: tuple[Any, list[Any], list[str]],
 ) -> None:
     details_answers(services, payment, notifications)
-    async with gateway_for(data_dir, services, Timeouts(part=0.5)) as gateway:
+    async with gateway_for(data_dir, services, Timeouts(part=PART_TIMEOUT)) as gateway:
+        started = time.perf_counter()
         answer = await gateway.get("/api/orders/o1/details", headers=bearer(issuer.token("c1")))
+        elapsed = time.perf_counter() - started
     want = dict(zip(["payment", "notifications", "degraded"], expected, strict=True))
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/json"
@@ -560,11 +801,17 @@ async def test_the_details_are_composed_and_a_failing_part_is_degraded(
         answer.content
         == json.dumps({"order": ORDER, **want}, separators=(",", ":"), ensure_ascii=False).encode()
     )
+    assert elapsed < PART_TIMEOUT + MARGIN, f"answered in {elapsed:.2f} s"
     [order_call] = services[routes.ORDERS].seen
     assert caller_seen(internal, order_call) == Principal("c1", CUSTOMER)
-    for part in (routes.PAYMENTS, routes.NOTIFICATIONS):
-        [part_call] = services[part].seen
-        assert caller_seen(internal, part_call) == Principal("gateway", SERVICE)
+    parts = {routes.PAYMENTS: GetPaymentRequest, routes.NOTIFICATIONS: ListForOrderRequest}
+    for part, request_type in parts.items():
+        assert not services[part].seen, "the parts are read over gRPC, not the admin routes"
+        calls = grpc_side(services, part).seen
+        assert calls, f"{part} was not called"  # more than one when UNAVAILABLE is retried
+        for call in calls:
+            assert call.request == request_type(order_id="o1")
+            assert caller_seen(internal, call) == Principal("gateway", SERVICE)
 
 
 async def test_the_details_pass_the_orders_refusal_through(
@@ -577,7 +824,9 @@ async def test_the_details_pass_the_orders_refusal_through(
     assert assert_problem(answer, 404) == absent
     [seen] = services[routes.ORDERS].seen
     assert caller_seen(internal, seen).role == ANONYMOUS
-    assert not services[routes.PAYMENTS].seen
+    for part in (routes.PAYMENTS, routes.NOTIFICATIONS):
+        assert not services[part].seen
+        assert not grpc_side(services, part).seen
 
 
 # --- services that do not answer ----------------------------------------------------------

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from shoplab.platform.errors import Conflict, NotFound
 from shoplab.platform.http.app import create_app
+from shoplab.platform.http.service_guard import ServiceGuard
+from shoplab.platform.resilience import deadline
+from shoplab.platform.service_auth import ServiceCredentials
 
 from .problems import assert_problem
 
@@ -107,3 +110,25 @@ async def test_readiness_names_the_failing_check() -> None:
     assert answer.status_code == 503
     assert answer.json()["checks"] == {"thing": False}
     assert (await call(sample_app(ready=False), "GET", "/health/live")).status_code == 200
+
+
+async def test_a_service_serves_a_request_under_the_deadline_its_caller_sent() -> None:
+    credentials = ServiceCredentials(b"k" * 32, "gateway")
+    seen: list[float | None] = []
+    app = FastAPI()
+
+    @app.get("/api/x")
+    async def x() -> dict[str, str]:
+        seen.append(deadline.remaining())
+        return {}
+
+    guarded = ServiceGuard(app, credentials)
+    transport = httpx.ASGITransport(app=guarded)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        headers = {**credentials.headers(), "shoplab-timeout-ms": "1500"}
+        assert (await client.get("/api/x", headers=headers)).status_code == 200
+        assert (await client.get("/api/x", headers=credentials.headers())).status_code == 200
+    first, without = seen
+    assert first is not None
+    assert 1.0 < first <= 1.5
+    assert without is None

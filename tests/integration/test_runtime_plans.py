@@ -2,6 +2,7 @@
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from shoplab.runtime import broker
 from shoplab.runtime.plans import (
     CONTEXTS,
+    GRPC_CONTEXTS,
     PLANS,
     Plan,
     ProcessSpec,
@@ -18,15 +20,23 @@ from shoplab.runtime.plans import (
     service_database_url,
 )
 from shoplab.runtime.ports import RESERVED_PORTS, free_ports
+from shoplab.runtime.scale import MAX_INSTANCES, parse_scale
+from shoplab.runtime.supervisor import Child, _stages
 
 DATA_DIR = Path("/srv/shop")
 SERVICES = [f"{context}-1" for context in CONTEXTS]
 
 
 def plan(
-    *, database_url: str | None = None, broker_url: str | None = None, fsync: bool = False
+    *,
+    database_url: str | None = None,
+    broker_url: str | None = None,
+    fsync: bool = False,
+    scale: Mapping[str, int] | None = None,
 ) -> Plan:
-    options = RunOptions("microservices", 8080, DATA_DIR, database_url, broker_url, fsync)
+    options = RunOptions(
+        "microservices", 8080, DATA_DIR, database_url, broker_url, fsync, scale or {}
+    )
     return microservices_plan(options)
 
 
@@ -44,7 +54,8 @@ def test_the_broker_starts_first_then_the_services_then_the_gateway() -> None:
 def test_ports_are_distinct_and_never_reserved() -> None:
     run = plan()
     ports = [port for spec in run.processes for port in spec.ports.values()]
-    assert len(ports) == len(set(ports)) == 2 + len(CONTEXTS) + 1
+    grpc = len(GRPC_CONTEXTS)  # a service that answers queries has a gRPC port too
+    assert len(ports) == len(set(ports)) == 2 + len(CONTEXTS) + grpc + 1
     assert not set(ports) & RESERVED_PORTS
     assert by_name(run)["gateway-1"].ports == {"http": 8080}
     assert set(by_name(run)["nats-1"].ports) == {"client", "monitor"}
@@ -181,3 +192,92 @@ def test_the_monolith_is_one_process() -> None:
     assert spec.env["SHOPLAB_FSYNC"] == "true"
     assert run.broker_url is None
     assert set(PLANS) == {"microservices", "monolith"}
+
+
+def test_scale_runs_n_instances_of_a_service_each_on_its_own_ports() -> None:
+    run = plan(scale={"inventory": 3, "payments": 2})
+    specs = by_name(run)
+    inventories = [specs[f"inventory-{n}"] for n in (1, 2, 3)]
+    assert "inventory-4" not in specs
+    assert [spec.env["SHOPLAB_INSTANCE"] for spec in inventories] == ["1", "2", "3"]
+    for spec in inventories:
+        port = spec.ports["http"]
+        assert spec.argv[-3:] == ["inventory", "--port", str(port)]
+        assert spec.ready_url == f"http://127.0.0.1:{port}/health/ready"
+    ports = [port for spec in run.processes for port in spec.ports.values()]
+    extra = 3  # inventory-2, inventory-3 and payments-2, each with an http and a gRPC port
+    first = len(CONTEXTS) + len(GRPC_CONTEXTS)
+    assert len(ports) == len(set(ports)) == 2 + first + 2 * extra + 1
+    assert not set(ports) & RESERVED_PORTS
+
+
+def test_instances_of_a_service_share_its_database() -> None:
+    specs = by_name(plan(database_url="postgresql://u@h/shop", scale={"orders": 2}))
+    own = "SHOPLAB_ORDERS_DATABASE_URL"
+    assert (
+        specs["orders-1"].env[own] == specs["orders-2"].env[own] == "postgresql://u@h/shop_orders"
+    )
+    sqlite = by_name(plan(scale={"orders": 2}))
+    for name in ("orders-1", "orders-2"):  # the same data folder: the same orders.db
+        assert sqlite[name].env["SHOPLAB_DATA_DIR"] == str(DATA_DIR)
+        assert not any(key.endswith("DATABASE_URL") for key in sqlite[name].env)
+
+
+def test_first_instances_are_ready_before_the_others_start() -> None:
+    """Instances sharing a database never run its migrations and seeding together."""
+    run = plan(scale={"inventory": 3})
+    names = [spec.name for spec in run.processes]
+    assert names == ["nats-1", *SERVICES, "inventory-2", "inventory-3", "gateway-1"]
+    stages = _stages([Child(spec, Path("/nonexistent")) for spec in run.processes])
+    assert [[child.spec.name for child in stage] for stage in stages] == [
+        ["nats-1"],
+        SERVICES,
+        ["inventory-2", "inventory-3", "gateway-1"],
+    ]
+
+
+def test_callers_are_told_the_first_instance_until_they_use_the_registry() -> None:
+    run = plan(scale={"catalog": 2})
+    specs = by_name(run)
+    urls = json.loads(specs["gateway-1"].env["SHOPLAB_SERVICE_URLS"])
+    assert urls["catalog"] == f"http://127.0.0.1:{specs['catalog-1'].ports['http']}"
+    assert json.loads(specs["catalog-2"].env["SHOPLAB_SERVICE_URLS"]) == urls
+
+
+def test_the_grpc_port_reaches_the_instance_by_environment() -> None:
+    specs = by_name(plan(scale={"inventory": 2}))
+    assert set(specs["orders-1"].ports) == {"http"}, "orders serves no gRPC"
+    for name in ("inventory-1", "inventory-2"):
+        spec = specs[name]
+        assert set(spec.ports) == {"http", "grpc"}
+        assert spec.env["SHOPLAB_GRPC_PORT"] == str(spec.ports["grpc"])
+    assert specs["inventory-1"].ports["grpc"] != specs["inventory-2"].ports["grpc"]
+    assert "SHOPLAB_GRPC_PORT" not in specs["gateway-1"].env
+
+
+def test_parse_scale_reads_repeated_service_counts() -> None:
+    assert parse_scale(["inventory=3", " orders=1"], CONTEXTS) == {"inventory": 3, "orders": 1}
+    assert parse_scale([], CONTEXTS) == {}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["inventory"], "SERVICE=N"),
+        (["=3"], "SERVICE=N"),
+        (["gateway=2"], "no service 'gateway'"),
+        (["inventory=0"], "from 1 to 8"),
+        ([f"inventory={MAX_INSTANCES + 1}"], "from 1 to 8"),
+        (["inventory=two"], "whole number"),
+        (["inventory=2", "inventory=3"], "twice"),
+    ],
+)
+def test_parse_scale_refuses_what_it_cannot_run(values: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_scale(values, CONTEXTS)
+
+
+@pytest.mark.parametrize("scale", [{"inventory": 9}, {"warehouse": 2}, {"orders": 0}])
+def test_the_plan_refuses_an_unusable_scale(scale: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match="--scale"):
+        plan(scale=scale)

@@ -4,11 +4,12 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.catalog.adapters.tables import MIGRATIONS
+from shoplab.catalog.entrypoints import grpc_api
 from shoplab.catalog.entrypoints.api import build_router
-from shoplab.catalog.entrypoints.internal_api import build_internal_router
 from shoplab.catalog.service_layer.ports import StockAvailability
 from shoplab.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from shoplab.platform.database import Database
+from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.migrate import upgrade
 
 
@@ -25,6 +26,6 @@ class CatalogContext:
     def router(self, stock: StockAvailability) -> APIRouter:
         return build_router(self.uow, stock)
 
-    def internal_router(self) -> APIRouter:
-        """Prices for the orders service (microservices mode)."""
-        return build_internal_router(self.uow)
+    def grpc_service(self) -> GrpcService:
+        """Prices for the orders service, over gRPC (microservices mode)."""
+        return grpc_api.grpc_service(self.uow)

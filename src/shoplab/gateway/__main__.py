@@ -1,7 +1,8 @@
 """Run the API gateway in this process: ``python -m shoplab.gateway --port 8080``.
 
-The supervisor (``shoplab up --mode microservices``) starts this module after
-the services; ``SHOPLAB_SERVICE_URLS`` says where each of them answers.
+The supervisor (``shoplab up``) starts this module with the services; it finds
+their instances in the registry on ``SHOPLAB_BROKER_URL`` (``SHOPLAB_SERVICE_URLS``
+is the fallback without a registry).
 """
 
 import argparse

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import nats
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from nats.aio.client import Client as NatsClient
 from starlette.exceptions import HTTPException
 
 from shoplab.gateway import openapi, routes
@@ -24,7 +26,15 @@ from shoplab.gateway.jwks import JwksCache
 from shoplab.gateway.proxy import Proxy
 from shoplab.gateway.upstreams import UpstreamFailure, Upstreams, upstream_problem
 from shoplab.platform.auth import TokenVerifier
+from shoplab.platform.discovery import (
+    Balancer,
+    NoInstanceAvailable,
+    Resolver,
+    resolver_from_settings,
+)
+from shoplab.platform.grpc.client import GrpcClient
 from shoplab.platform.http.app import create_app
+from shoplab.platform.resilience import Resilience, ResilienceConfig
 from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.settings import PlatformSettings
 
@@ -47,15 +57,30 @@ class Timeouts:
 class Gateway:
     """The edge of the microservices mode, wired from ``PlatformSettings``."""
 
-    def __init__(self, settings: PlatformSettings, timeouts: Timeouts = Timeouts()) -> None:
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        timeouts: Timeouts = Timeouts(),
+        *,
+        resolver: Resolver | None = None,
+    ) -> None:
+        """``resolver`` finds the services' instances; by default the registry on the
+        broker (``SHOPLAB_BROKER_URL``), else the fixed ``service_urls`` (HTTP only)."""
         missing = routes.SERVICES - settings.service_urls.keys()
         if missing:
             raise ValueError(f"service_urls lacks {', '.join(sorted(missing))}")
         self.settings = settings
         self.timeouts = timeouts
         self.credentials = ServiceCredentials(load_service_secret(settings.data_dir), ISSUER)
+        self.resilience = Resilience(ISSUER)
+        self._resolver = resolver
+        self._balancer: Balancer | None = None
+        self._broker: NatsClient | None = None
         self.upstreams = Upstreams(
-            settings.service_urls, timeout=httpx.Timeout(timeouts.forward, connect=timeouts.connect)
+            settings.service_urls,
+            timeout=httpx.Timeout(timeouts.forward, connect=timeouts.connect),
+            balancer=lambda: self._balancer,
+            resilience=self.resilience,
         )
         self.keys = JwksCache(self._fetch_jwks)
         verifier = TokenVerifier(
@@ -65,8 +90,33 @@ class Gateway:
         self.proxy = Proxy(self.upstreams, self.auth)
         self.public_contract = openapi.PublicContract(self.upstreams, self.credentials)
         self.details = OrderDetailsComposer(
-            self.upstreams, self.credentials, part_timeout=timeouts.part
+            self.upstreams,
+            self._grpc_client(routes.PAYMENTS, timeouts.part),
+            self._grpc_client(routes.NOTIFICATIONS, timeouts.part),
+            part_timeout=timeouts.part,
         )
+
+    def _grpc_client(self, service: str, timeout: float) -> GrpcClient:
+        policy = self.resilience.policy(f"{service}.grpc", ResilienceConfig(timeout=timeout))
+        return GrpcClient(service, self.balancer, self.credentials, policy)
+
+    def balancer(self) -> Balancer:
+        if self._balancer is None:
+            raise NoInstanceAvailable("any")
+        return self._balancer
+
+    async def _discover(self) -> None:
+        """Start following the services' instances (the registry, or a given resolver)."""
+        if self._resolver is None and self.settings.broker_url:
+            self._broker = await nats.connect(
+                self.settings.broker_url, max_reconnect_attempts=-1, reconnect_time_wait=1
+            )
+            self._resolver = resolver_from_settings(self.settings, self._broker.jetstream())
+        if self._resolver is not None:
+            await self._resolver.start()
+            self._balancer = Balancer(
+                self._resolver, ejection_seconds=self.settings.discovery_ttl_seconds
+            )
 
     async def contract(self) -> JSONResponse:
         """The public OpenAPI document, merged from the services' own."""
@@ -110,9 +160,15 @@ class Gateway:
     def app(self) -> FastAPI:
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self._discover()
             try:
                 yield
             finally:
+                await self.details.close()
+                if self._resolver is not None:
+                    await self._resolver.stop()
+                if self._broker is not None:
+                    await self._broker.close()
                 await self.upstreams.close()
 
         app = create_app(

@@ -23,7 +23,9 @@ def _probe(upstreams: Upstreams, service: str, timeout: float) -> ReadinessCheck
     async def ready() -> bool:
         try:
             async with asyncio.timeout(timeout):
-                answer = await upstreams.request(service, "GET", "/health/ready", headers={})
+                answer = await upstreams.request(
+                    service, "GET", "/health/ready", headers={}, resilient=False
+                )
         except Exception:
             return False
         return answer.status_code == 200

@@ -5,12 +5,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.commands import CommitStock, ReleaseStock, ReserveStock, ReturnStock
 from shoplab.inventory.adapters.tables import MIGRATIONS
+from shoplab.inventory.entrypoints import grpc_api
 from shoplab.inventory.entrypoints.api import build_router
-from shoplab.inventory.entrypoints.internal_api import build_internal_router
 from shoplab.inventory.service_layer import handlers
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
+from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
@@ -41,6 +42,6 @@ class InventoryContext:
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, auth)
 
-    def internal_router(self) -> APIRouter:
-        """Availability for the catalog service (microservices mode)."""
-        return build_internal_router(self.uow)
+    def grpc_service(self) -> GrpcService:
+        """Availability for the catalog service, over gRPC (microservices mode)."""
+        return grpc_api.grpc_service(self.uow)

@@ -11,12 +11,14 @@ from shoplab.contracts.events import (
 )
 from shoplab.notifications.adapters.sender import LogSender
 from shoplab.notifications.adapters.tables import MIGRATIONS
+from shoplab.notifications.entrypoints import grpc_api
 from shoplab.notifications.entrypoints.api import build_router
 from shoplab.notifications.service_layer.handlers import notify_outcome, remember_contact
 from shoplab.notifications.service_layer.ports import Sender
 from shoplab.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
+from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
@@ -62,3 +64,7 @@ class NotificationsContext:
 
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, auth)
+
+    def grpc_service(self) -> GrpcService:
+        """The notifications of an order for the gateway, over gRPC (microservices mode)."""
+        return grpc_api.grpc_service(self.uow)

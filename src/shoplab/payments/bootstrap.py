@@ -6,13 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplab.contracts.commands import ChargePayment, RefundPayment, VoidPayment
 from shoplab.payments.adapters.card_processor import TestCardProcessor
 from shoplab.payments.adapters.tables import MIGRATIONS
+from shoplab.payments.entrypoints import grpc_api
 from shoplab.payments.entrypoints.api import build_router
-from shoplab.payments.entrypoints.internal_api import build_internal_router
 from shoplab.payments.service_layer import handlers
 from shoplab.payments.service_layer.ports import CardProcessor
 from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
+from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.messaging import Subscription, idempotent_consumer
 from shoplab.platform.migrate import upgrade
 
@@ -43,6 +44,6 @@ class PaymentsContext:
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, auth)
 
-    def internal_router(self) -> APIRouter:
-        """Accepted payment methods for the orders service (microservices mode)."""
-        return build_internal_router(self.processor)
+    def grpc_service(self) -> GrpcService:
+        """Accepted methods for orders, payments for the gateway: gRPC (microservices mode)."""
+        return grpc_api.grpc_service(self.uow, self.processor)

@@ -87,12 +87,8 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 
 
 class Authenticator:
-    """FastAPI dependencies: who may call a route.
-
-    ``customer`` admits any signed-in caller, ``admin`` administrators only, and
-    ``reader`` administrators or a service reading on its own behalf (the gateway
-    composes order details that way; no service may write as an administrator).
-    """
+    """FastAPI dependencies: ``customer`` admits any signed-in caller, ``admin``
+    administrators only."""
 
     def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
@@ -102,9 +98,6 @@ class Authenticator:
 
     def admin(self, credentials: BearerCredentials) -> Principal:
         return self._caller(credentials, (ADMIN,))
-
-    def reader(self, credentials: BearerCredentials) -> Principal:
-        return self._caller(credentials, (ADMIN, SERVICE))
 
     def _caller(self, credentials: BearerCredentials, allowed: tuple[str, ...]) -> Principal:
         if credentials is None:

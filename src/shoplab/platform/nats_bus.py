@@ -13,12 +13,14 @@ A message that cannot even be parsed goes there at once.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 from pydantic import ValidationError
 
@@ -72,6 +74,10 @@ class NatsBus:
         await self._broker.stop()
         self._started = False
 
+    def jetstream(self) -> JetStreamContext:
+        """JetStream on this connection, for the key-value registry."""
+        return self._broker.connection.jetstream()
+
     async def connected(self) -> bool:
         return self._started and self._broker.connection.is_connected
 
@@ -86,6 +92,17 @@ class NatsBus:
             stream=self._topology.stream_for(envelope.subject),
             timeout=PUBLISH_TIMEOUT_SECONDS,
         )
+
+    async def answer(self, subject: str, handle: Callable[[bytes], Awaitable[bytes]]) -> None:
+        """Answer requests on a core NATS subject (not a stream): control messages that
+        matter only to the instances running now. Every instance receives each request."""
+
+        async def respond(message: Msg) -> None:
+            answer = await handle(message.data)
+            if message.reply:
+                await message.respond(answer)
+
+        await self._broker.connection.subscribe(subject, cb=respond)
 
     def _register(self, subscription: Subscription) -> None:
         async def consume(message: NatsMessage) -> None:

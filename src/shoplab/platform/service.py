@@ -6,32 +6,56 @@ gives it the rest, the same way for all six services:
 
 - its own database (``SHOPLAB_<CONTEXT>_DATABASE_URL``, else ``<data-dir>/<context>.db``);
 - internal credentials, and a guard that closes its HTTP port to callers without them;
+- a gRPC server for its queries, whose callers are checked against an allow-list;
+- an entry in the service registry (kept alive by heartbeats), and clients of the other
+  services that balance over their live instances under a resilience policy;
 - a JetStream connection with durable consumers, and an outbox relay publishing to it;
+- fault injection on command (``shoplab fault``), through a signed control subject;
 - health probes: ready once the database, the broker and the relay all are.
 
 Start-up order matters for correctness: migrations and seeding run before any
-consumer starts, so no message is handled against a missing table.
+consumer starts, so no message is handled against a missing table; the instance
+registers last, once it can serve, and deregisters first at shutdown.
 """
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
 
+from shoplab.contracts.envelope import Envelope
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database, ensure_database
+from shoplab.platform.discovery import (
+    Balancer,
+    Resolver,
+    local_instance,
+    registered,
+    resolver_from_settings,
+    uses_registry,
+)
+from shoplab.platform.faults import (
+    FaultInjector,
+    FaultListener,
+    FaultMiddleware,
+    control_subject,
+)
+from shoplab.platform.grpc.auth import Callers
+from shoplab.platform.grpc.client import GrpcClient
+from shoplab.platform.grpc.server import GrpcServer, GrpcService, build_server
+from shoplab.platform.grpc.serving import ServingInterceptor
 from shoplab.platform.http.app import ReadinessCheck, create_app
 from shoplab.platform.http.service_guard import ServiceGuard
-from shoplab.platform.internal_client import InternalClient
 from shoplab.platform.messaging import Subscription
 from shoplab.platform.nats_bus import NatsBus
 from shoplab.platform.relay import OutboxRelay
+from shoplab.platform.resilience import Resilience, ResilienceConfig
 from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.settings import PlatformSettings, database_url_for
 from shoplab.platform.streams import Topology
@@ -48,6 +72,9 @@ async def _nothing() -> None:
 @dataclass
 class ServiceParts:
     routers: list[APIRouter]
+    grpc_services: list[GrpcService] = field(default_factory=list)
+    grpc_callers: Callers = field(default_factory=dict)
+    """Which services may call each gRPC service: ``{full service name: {caller, ...}}``."""
     subscriptions: list[Subscription] = field(default_factory=list)
     outboxes: list[Table] = field(default_factory=list)
     start: Loop = _nothing
@@ -57,26 +84,39 @@ class ServiceParts:
 
 
 class ServiceHost:
-    def __init__(self, name: str, settings: PlatformSettings) -> None:
+    def __init__(
+        self, name: str, settings: PlatformSettings, *, http_port: int, grpc_port: int = 0
+    ) -> None:
         self.name = name
         self.settings = settings
+        self.http_port = http_port
+        self.grpc_port = grpc_port
         self.database = Database(database_url_for(name, settings), fsync=settings.fsync)
         self.credentials = ServiceCredentials(load_service_secret(settings.data_dir), issuer=name)
         self.auth = Authenticator(self.credentials)
-        self._clients: list[InternalClient] = []
+        self.faults = FaultInjector(self.credentials)
+        self.resilience = Resilience(name)
+        self._balancer: Balancer | None = None
+        self._resolver: Resolver | None = None
+        self._grpc: GrpcServer | None = None
+        self._registration = contextlib.AsyncExitStack()
+        self._grpc_clients: list[GrpcClient] = []
         self._bus: NatsBus | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
-    def client(self, service: str) -> InternalClient:
-        """A client for another service's internal endpoints, closed at shutdown."""
-        try:
-            base_url = self.settings.service_urls[service]
-        except KeyError:
-            raise RuntimeError(f"SHOPLAB_SERVICE_URLS names no {service!r} service") from None
-        client = InternalClient(service, base_url, self.credentials)
-        self._clients.append(client)
+    def grpc_client(self, service: str, config: ResilienceConfig | None = None) -> GrpcClient:
+        """A client of another service's gRPC queries: balanced, resilient, closed at shutdown."""
+        client = GrpcClient(
+            service, self.balancer, self.credentials, self.resilience.policy(service, config)
+        )
+        self._grpc_clients.append(client)
         return client
+
+    def balancer(self) -> Balancer:
+        if self._balancer is None:
+            raise RuntimeError("the service has not started: no instances are known yet")
+        return self._balancer
 
     def app(self, parts: ServiceParts) -> FastAPI:
         @asynccontextmanager
@@ -87,9 +127,10 @@ class ServiceHost:
             finally:
                 await self._stop()
 
-        readiness: dict[str, ReadinessCheck] = {"database": self.database.ping}
-        if parts.subscriptions or parts.outboxes:
-            readiness["broker"] = self._broker_connected
+        readiness: dict[str, ReadinessCheck] = {
+            "database": self.database.ping,
+            "broker": self._broker_connected,
+        }
         if parts.outboxes:
             readiness["outbox_relay"] = self._relay_running
         app = create_app(
@@ -98,25 +139,45 @@ class ServiceHost:
             readiness=readiness,
             max_body_bytes=self.settings.max_body_bytes,
             lifespan=lifespan,
+            state=lambda: {"faults": self.faults.faults.describe()},
         )
-        app.add_middleware(ServiceGuard, credentials=self.credentials)
+        app.add_middleware(FaultMiddleware, injector=self.faults)
+        app.add_middleware(ServiceGuard, credentials=self.credentials)  # outermost: 401 first
         return app
 
     async def _start(self, parts: ServiceParts) -> None:
         await ensure_database(self.database.url)
         await parts.start()
-        if parts.subscriptions or parts.outboxes:
-            if not self.settings.broker_url:
-                raise RuntimeError("SHOPLAB_BROKER_URL is not set")
-            self._bus = NatsBus(
-                self.settings.broker_url,
-                service=f"{self.name}-{self.settings.instance}",
-                max_deliveries=self.settings.max_deliveries,
-                topology=Topology(self.settings.broker_namespace),
+        if not self.settings.broker_url:
+            raise RuntimeError("SHOPLAB_BROKER_URL is not set")
+        topology = Topology(self.settings.broker_namespace)
+        self._bus = NatsBus(
+            self.settings.broker_url,
+            service=f"{self.name}-{self.settings.instance}",
+            max_deliveries=self.settings.max_deliveries,
+            topology=topology,
+        )
+        self._bus.subscribe([self._slowed(s) for s in parts.subscriptions])
+        await self._bus.start()
+        listener = FaultListener(self.faults, f"{self.name}-{self.settings.instance}")
+        await self._bus.answer(topology.wire(control_subject(self.name)), listener.handle)
+        self._resolver = resolver_from_settings(self.settings, self._bus.jetstream())
+        await self._resolver.start()
+        self._balancer = Balancer(
+            self._resolver, ejection_seconds=self.settings.discovery_ttl_seconds
+        )
+        ports = {"http": self.http_port}
+        if parts.grpc_services:
+            self._grpc = build_server(
+                parts.grpc_services,
+                parts.grpc_callers,
+                self.credentials,
+                port=self.grpc_port,
+                interceptors=[ServingInterceptor(self.faults)],
             )
-            self._bus.subscribe(parts.subscriptions)
-            await self._bus.start()
-        if parts.outboxes and self._bus is not None:
+            await self._grpc.start()
+            ports["grpc"] = self._grpc.port
+        if parts.outboxes:
             relay = OutboxRelay(
                 self.database,
                 parts.outboxes,
@@ -125,20 +186,43 @@ class ServiceHost:
             )
             self._relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         self._tasks = [asyncio.create_task(loop()) for loop in parts.background]
-        log.info("service started", service=self.name)
+        if uses_registry(self.settings):
+            instance = local_instance(self.name, self.settings, ports)
+            await self._registration.enter_async_context(
+                registered(
+                    self._bus.jetstream(), topology, instance, self.settings.discovery_ttl_seconds
+                )
+            )
+        log.info("service started", service=self.name, ports=ports)
 
     async def _stop(self) -> None:
+        await self._registration.aclose()  # callers stop choosing this instance first
+        if self._grpc is not None:
+            await self._grpc.stop()
         tasks = [*self._tasks, *([self._relay_task] if self._relay_task else [])]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for grpc_client in self._grpc_clients:
+            await grpc_client.close()
+        if self._resolver is not None:
+            await self._resolver.stop()
         if self._bus is not None:
             await self._bus.stop()
-        for client in self._clients:
-            await client.aclose()
         await self.database.dispose()
+
+    def _slowed(self, subscription: Subscription) -> Subscription:
+        """Message handlers get the injected latency too (not the errors: an injected
+        error would spend the message's deliveries and send it to the dead letters)."""
+        handle = subscription.handle
+
+        async def slowed(envelope: Envelope) -> None:
+            await self.faults.delay()
+            await handle(envelope)
+
+        return replace(subscription, handle=slowed)
 
     async def _broker_connected(self) -> bool:
         return self._bus is not None and await self._bus.connected()

@@ -30,6 +30,8 @@ class PlatformSettings(BaseSettings):
     """``nats://host:port`` of the broker (microservices mode)."""
     broker_namespace: str = ""
     """Prefix of this run's subjects and streams, to share one NATS server between runs."""
+    grpc_port: int = Field(default=0, ge=0, le=65535)
+    """This instance's gRPC port; 0 lets the system choose (the registry tells callers)."""
     service_urls: dict[str, str] = Field(default_factory=dict)
     """Where each service answers HTTP, by context name (microservices mode)."""
     max_deliveries: int = Field(default=5, ge=1, le=100)
@@ -38,6 +40,20 @@ class PlatformSettings(BaseSettings):
     """How long a saga step waits for its reply before the command is sent again."""
     saga_step_attempts: int = Field(default=6, ge=1, le=100)
     """Sends of one saga step's command before the saga gives up and compensates."""
+    discovery: str = Field(default="registry", pattern="^(registry|dns)$")
+    """How callers find instances: ``registry`` (NATS key-value) or ``dns`` (Kubernetes)."""
+    discovery_ttl_seconds: float = Field(default=10.0, ge=1, le=60)
+    """A registry entry not refreshed for this long is gone; heartbeats come every third."""
+    discovery_host: str = "127.0.0.1"
+    """The address this instance registers, where callers reach it."""
+    discovery_dns_template: str = "{service}.{namespace}.svc.cluster.local"
+    """The DNS name of a service (``discovery=dns``): ``{service}`` and ``{namespace}``."""
+    discovery_dns_namespace: str = "shoplab"
+    """The Kubernetes namespace put in ``discovery_dns_template``."""
+    discovery_dns_ports: dict[str, int] = Field(
+        default_factory=lambda: {"http": 8000, "grpc": 50051}
+    )
+    """The ports every pod of a service listens on, by protocol (``discovery=dns``)."""
 
     @field_validator("log_level")
     @classmethod

@@ -6,8 +6,8 @@ at start, and the supervisor starts them.
 
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -16,9 +16,19 @@ from sqlalchemy.exc import ArgumentError
 from shoplab.platform.service_auth import ensure_service_secret
 from shoplab.runtime import broker
 from shoplab.runtime.ports import free_ports
+from shoplab.runtime.scale import check_scale
 
 CONTEXTS = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
 """The bounded contexts that run as services, in the order they are started and listed."""
+GRPC_CONTEXTS = frozenset({"catalog", "inventory", "payments", "notifications"})
+"""The services that answer queries over gRPC (identity and orders serve none)."""
+
+
+def instance_ports(context: str) -> tuple[str, ...]:
+    """The ports one instance gets. ``http`` goes on its command line (``--port``), ``grpc``
+    in its environment as ``SHOPLAB_GRPC_PORT``: fixed for the run, so a restarted instance
+    comes back where it was and ``shoplab status`` shows it."""
+    return ("http", "grpc") if context in GRPC_CONTEXTS else ("http",)
 
 
 @dataclass(frozen=True)
@@ -26,8 +36,8 @@ class ProcessSpec:
     """One supervised process.
 
     ``ready_url`` answers 200 once the process serves. When ``hold_next_until_ready``
-    is set, the processes after it in the plan start only once it is ready, and
-    stop before it: the broker comes up first and goes down last.
+    is set, the processes after it in the plan start only once it (and those started
+    with it) are ready, and stop before it: the broker comes up first and goes down last.
     """
 
     name: str
@@ -48,6 +58,8 @@ class RunOptions:
     """An external broker; None starts the embedded one (microservices mode)."""
     fsync: bool = False
     """Sync every commit and every broker write to disk: survives a power loss."""
+    scale: Mapping[str, int] = field(default_factory=dict)
+    """Instances per service (``--scale inventory=3``); one for a service not named."""
 
 
 @dataclass(frozen=True)
@@ -75,13 +87,23 @@ def monolith_plan(options: RunOptions) -> Plan:
 
 
 def microservices_plan(options: RunOptions) -> Plan:
-    """The broker (unless external), one process per context, then the gateway.
+    """The broker (unless external), the services' instances, then the gateway.
 
-    Raises ValueError for an unusable ``--broker`` or ``--database-url``, and
-    ``NatsServerNotFound`` when the embedded broker has no binary.
+    Service ``inventory`` scaled to 3 runs as ``inventory-1`` to ``inventory-3``,
+    each on its own ports with ``SHOPLAB_INSTANCE`` set to its number. The first
+    instance of every service starts (and migrates and seeds its database) before
+    any other, so that instances sharing a database never migrate it together.
+    ``SHOPLAB_SERVICE_URLS`` names first instances only; the others are found
+    through the registry.
+
+    Raises ValueError for an unusable ``--broker``, ``--database-url`` or
+    ``--scale``, and ``NatsServerNotFound`` when the embedded broker has no binary.
     """
+    check_scale(options.scale, CONTEXTS)
+    instances = [(c, n) for c in CONTEXTS for n in range(1, options.scale.get(c, 1) + 1)]
     broker_ports = 2 if options.broker_url is None else 0
-    ports = free_ports(len(CONTEXTS) + broker_ports, avoid=frozenset({options.port}))
+    count = sum(len(instance_ports(c)) for c, _ in instances) + broker_ports
+    ports = free_ports(count, avoid=frozenset({options.port}))
     processes: list[ProcessSpec] = []
     if options.broker_url is None:
         client, monitor = ports.pop(), ports.pop()
@@ -89,8 +111,8 @@ def microservices_plan(options: RunOptions) -> Plan:
         processes.append(_nats_spec(options.data_dir, client, monitor))
     else:
         broker_url = broker.check_broker_url(options.broker_url)
-    http_ports = dict(zip(CONTEXTS, ports, strict=True))
-    service_urls = {context: f"http://127.0.0.1:{port}" for context, port in http_ports.items()}
+    own_ports = {(c, n): {name: ports.pop() for name in instance_ports(c)} for c, n in instances}
+    service_urls = {c: f"http://127.0.0.1:{own_ports[(c, 1)]['http']}" for c in CONTEXTS}
     shared_env = {
         "SHOPLAB_DATA_DIR": str(options.data_dir),
         "SHOPLAB_INSTANCE": "1",
@@ -98,17 +120,31 @@ def microservices_plan(options: RunOptions) -> Plan:
         "SHOPLAB_SERVICE_URLS": json.dumps(service_urls),
         "SHOPLAB_FSYNC": _flag(options.fsync),
     }
-    for context, port in http_ports.items():
-        env = dict(shared_env)
-        if options.database_url:
-            env[f"SHOPLAB_{context.upper()}_DATABASE_URL"] = service_database_url(
-                options.database_url, context
-            )
-        argv = [sys.executable, "-m", "shoplab.services", context, "--port", str(port)]
-        processes.append(_http_spec(f"{context}-1", argv, port, env))
+    services = [_service_spec(options, c, n, own_ports[(c, n)], shared_env) for c, n in instances]
+    firsts = [spec for spec in services if spec.env["SHOPLAB_INSTANCE"] == "1"]
+    others = [spec for spec in services if spec.env["SHOPLAB_INSTANCE"] != "1"]
+    if others:  # the stage of first instances must be ready before the others start
+        firsts[-1] = replace(firsts[-1], hold_next_until_ready=True)
     gateway_argv = [sys.executable, "-m", "shoplab.gateway", "--port", str(options.port)]
-    processes.append(_http_spec("gateway-1", gateway_argv, options.port, dict(shared_env)))
-    return Plan(processes, _public_url(options), broker_url)
+    gateway = _http_spec("gateway-1", gateway_argv, options.port, dict(shared_env))
+    return Plan([*processes, *firsts, *others, gateway], _public_url(options), broker_url)
+
+
+def _service_spec(
+    options: RunOptions, context: str, number: int, ports: dict[str, int], env: dict[str, str]
+) -> ProcessSpec:
+    """One instance of a service: its ports, its number, and its context's database."""
+    env = {**env, "SHOPLAB_INSTANCE": str(number)}
+    env.update(
+        {f"SHOPLAB_{name.upper()}_PORT": str(p) for name, p in ports.items() if name != "http"}
+    )
+    if options.database_url:
+        env[f"SHOPLAB_{context.upper()}_DATABASE_URL"] = service_database_url(
+            options.database_url, context
+        )
+    http = ports["http"]
+    argv = [sys.executable, "-m", "shoplab.services", context, "--port", str(http)]
+    return ProcessSpec(f"{context}-{number}", argv, ports, http_ready_url(http), env)
 
 
 def service_database_url(base_url: str, context: str) -> str:

@@ -1,7 +1,7 @@
 """Run one service: ``python -m shoplab.services orders --port 8101``.
 
 The supervisor (``shoplab up``) starts one of these per context; settings come
-from ``SHOPLAB_*`` variables (data folder, broker, the other services' URLs).
+from ``SHOPLAB_*`` variables (data folder, broker, gRPC port).
 """
 
 import argparse
@@ -27,7 +27,7 @@ def main() -> None:
     build: Callable[[ServiceHost], ServiceParts] = import_module(
         f"shoplab.services.{args.service}"
     ).build
-    host = ServiceHost(args.service, settings)
+    host = ServiceHost(args.service, settings, http_port=args.port, grpc_port=settings.grpc_port)
     serve(host.app(build(host)), host=args.host, port=args.port)
 
 

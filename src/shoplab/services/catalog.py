@@ -2,8 +2,10 @@
 
 from shoplab import seed
 from shoplab.catalog.bootstrap import CatalogContext
+from shoplab.catalog.entrypoints.grpc_api import SERVICE
 from shoplab.platform.service import ServiceHost, ServiceParts
-from shoplab.services.collaborators import RemoteStockAvailability
+from shoplab.services.allow_list import callers_of
+from shoplab.services.grpc_collaborators import GrpcStockAvailability
 
 
 def build(host: ServiceHost) -> ServiceParts:
@@ -13,5 +15,10 @@ def build(host: ServiceHost) -> ServiceParts:
         await catalog.migrate()
         await seed.seed_catalog(catalog)
 
-    stock = RemoteStockAvailability(host.client("inventory"))
-    return ServiceParts(routers=[catalog.router(stock), catalog.internal_router()], start=start)
+    stock = GrpcStockAvailability(host.grpc_client("inventory"))
+    return ServiceParts(
+        routers=[catalog.router(stock)],
+        grpc_services=[catalog.grpc_service()],
+        grpc_callers=callers_of(SERVICE),
+        start=start,
+    )

@@ -3,7 +3,9 @@
 from shoplab import seed
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
+from shoplab.inventory.entrypoints.grpc_api import SERVICE
 from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.services.allow_list import callers_of
 
 
 def build(host: ServiceHost) -> ServiceParts:
@@ -14,7 +16,9 @@ def build(host: ServiceHost) -> ServiceParts:
         await seed.seed_inventory(inventory)
 
     return ServiceParts(
-        routers=[inventory.router(host.auth), inventory.internal_router()],
+        routers=[inventory.router(host.auth)],
+        grpc_services=[inventory.grpc_service()],
+        grpc_callers=callers_of(SERVICE),
         subscriptions=inventory.subscriptions(),
         outboxes=[outbox],
         start=start,

@@ -1,6 +1,7 @@
 """The orders service: takes orders and settles each one with an orchestrated saga.
 
-Placement asks catalog for prices and payments whether the method is accepted,
+Placement asks catalog for prices and payments whether the method is accepted
+(over gRPC, balanced and resilient),
 then stores the order ``PENDING`` with the saga's first command, in one
 transaction. The saga advances on the answers of inventory and payments; a
 timer sends late steps again or compensates them.
@@ -14,7 +15,7 @@ from shoplab.orders.service_layer.ports import Collaborators
 from shoplab.orders.service_layer.saga import SettleBySaga
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.service import ServiceHost, ServiceParts, every
-from shoplab.services.collaborators import RemotePaymentMethods, RemotePriceList
+from shoplab.services.grpc_collaborators import GrpcPaymentMethods, GrpcPriceList
 
 TIMER_SECONDS = 0.5
 
@@ -25,8 +26,8 @@ def build(host: ServiceHost) -> ServiceParts:
         attempts=host.settings.saga_step_attempts,
     )
     collaborators = Collaborators(
-        prices=RemotePriceList(host.client("catalog")),
-        methods=RemotePaymentMethods(host.client("payments")),
+        prices=GrpcPriceList(host.grpc_client("catalog")),
+        methods=GrpcPaymentMethods(host.grpc_client("payments")),
         settlement=SettleBySaga(timeouts),
     )
 

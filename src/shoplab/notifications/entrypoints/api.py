@@ -39,7 +39,7 @@ def build_router(new_uow: Callable[[], NotificationsUnitOfWork], auth: Authentic
     @router.get("")
     async def notifications_for_order(
         order_id: Annotated[str, Query(max_length=64)],
-        _reader: Annotated[Principal, Depends(auth.reader)],
+        _admin: Annotated[Principal, Depends(auth.admin)],
     ) -> NotificationList:
         """The notifications sent about an order, oldest first."""
         sent = await notifications_for(new_uow(), order_id)

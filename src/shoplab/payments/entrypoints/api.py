@@ -34,7 +34,7 @@ def build_router(new_uow: Callable[[], PaymentsUnitOfWork], auth: Authenticator)
     @router.get("")
     async def payment_for_order(
         order_id: Annotated[str, Query(max_length=64)],
-        _reader: Annotated[Principal, Depends(auth.reader)],
+        _admin: Annotated[Principal, Depends(auth.admin)],
     ) -> PaymentView:
         """The payment of an order: charged, refunded, and its status."""
         return PaymentView.of(await services.payment_for(new_uow(), order_id))

@@ -3,12 +3,14 @@
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shoplab.platform.http.limits import BodySizeLimit
 from shoplab.platform.http.problems import install_problem_handlers
+from shoplab.platform.resilience.metrics import CONTENT_TYPE, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -21,9 +23,11 @@ def create_app(
     max_body_bytes: int,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     own_openapi: bool = True,
+    state: Callable[[], Mapping[str, Any]] | None = None,
 ) -> FastAPI:
     """``own_openapi=False``: the app serves no OpenAPI of its own routes (the gateway
-    serves the services' contract instead)."""
+    serves the services' contract instead). ``state`` adds what the readiness answer
+    should also tell (the faults injected in this process, for ``shoplab status``)."""
     app = FastAPI(
         title=title,
         lifespan=lifespan,
@@ -33,14 +37,22 @@ def create_app(
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.include_router(health_router(readiness))
+    app.include_router(health_router(readiness, state))
     for router in routers:
         app.include_router(router)
     return app
 
 
-def health_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
+def health_router(
+    readiness: Mapping[str, ReadinessCheck],
+    state: Callable[[], Mapping[str, Any]] | None = None,
+) -> APIRouter:
     router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """This process's metrics in the Prometheus text format (breakers, bulkheads...)."""
+        return Response(exposition(), media_type=CONTENT_TYPE)
 
     @router.get("/health/live")
     async def live() -> dict[str, str]:
@@ -56,7 +68,9 @@ def health_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         results = await asyncio.gather(*(check() for check in readiness.values()))
         checks = dict(zip(readiness, results, strict=True))
         ok = all(checks.values())
-        body = {"status": "ready" if ok else "unready", "checks": checks}
+        body: dict[str, Any] = {"status": "ready" if ok else "unready", "checks": checks}
+        if state is not None:
+            body.update(state())
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return router

@@ -3,16 +3,18 @@
 Health probes stay open (the supervisor and the gateway need them); every
 other path needs a valid internal token, which only the gateway and the other
 services can mint. A request refused here gets the same 401 problem as a
-missing customer token.
+missing customer token. An accepted one is served under the deadline its caller
+sent (``shoplab-timeout-ms``), so the gRPC calls it makes in turn never outlive it.
 """
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shoplab.platform.auth import InvalidToken
 from shoplab.platform.http.problems import problem_response
+from shoplab.platform.resilience import deadline
 from shoplab.platform.service_auth import ServiceCredentials
 
-OPEN_PREFIXES = ("/health/",)
+OPEN_PREFIXES = ("/health/", "/metrics")
 
 
 class ServiceGuard:
@@ -32,7 +34,12 @@ class ServiceGuard:
         except InvalidToken as refused:
             await problem_response(refused)(scope, receive, send)
             return
-        await self._app(scope, receive, send)
+        with deadline.inherit_http(_headers(scope)):  # the gateway's remaining time
+            await self._app(scope, receive, send)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -1,0 +1,45 @@
+"""Discovery as the settings choose it: what a service host and the gateway call.
+
+``SHOPLAB_DISCOVERY=registry`` (the default): each instance holds its entry in
+the NATS key-value registry (``registration.registered``) and callers watch it.
+``SHOPLAB_DISCOVERY=dns``: nothing registers, since Kubernetes knows the pods;
+callers look names up.
+"""
+
+from nats.js import JetStreamContext
+
+from shoplab.platform.discovery.dns import DnsResolver
+from shoplab.platform.discovery.instance import Instance
+from shoplab.platform.discovery.registry_resolver import RegistryResolver
+from shoplab.platform.discovery.resolver import Resolver
+from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.streams import Topology
+
+
+def uses_registry(settings: PlatformSettings) -> bool:
+    """True when instances must register themselves."""
+    return settings.discovery == "registry"
+
+
+def local_instance(service: str, settings: PlatformSettings, ports: dict[str, int]) -> Instance:
+    """This process as callers should reach it: ``SHOPLAB_INSTANCE`` is its id."""
+    return Instance(
+        service=service, id=settings.instance, host=settings.discovery_host, ports=ports
+    )
+
+
+def resolver_from_settings(
+    settings: PlatformSettings, js: JetStreamContext | None = None
+) -> Resolver:
+    """The resolver that ``SHOPLAB_DISCOVERY`` names; the registry's needs a JetStream context."""
+    if settings.discovery == "dns":
+        return DnsResolver(
+            settings.discovery_dns_template,
+            settings.discovery_dns_namespace,
+            settings.discovery_dns_ports,
+        )
+    if js is None:
+        raise ValueError("the registry resolver needs a JetStream context")
+    return RegistryResolver(
+        js, Topology(settings.broker_namespace), ttl=settings.discovery_ttl_seconds
+    )

@@ -1,0 +1,75 @@
+"""The gRPC server a service runs next to its HTTP app (``grpc.aio``, in the same event loop).
+
+A context offers its servicers as ``GrpcService`` values (see each context's
+``entrypoints/grpc_api.py``); the composition root says who may call each one.
+``build_server`` refuses a service without an allow-list, so forgetting one fails at
+start-up instead of serving everyone or no one. ``ServiceAuthInterceptor`` runs
+first; later chassis interceptors (deadlines, faults, telemetry) go after it, so they
+never run for a call that is refused anyway.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import grpc.aio
+
+from shoplab.platform.grpc.auth import Callers, ServiceAuthInterceptor
+from shoplab.platform.service_auth import ServiceCredentials
+
+LOOPBACK = "127.0.0.1"
+STOP_GRACE_SECONDS = 5.0
+"""Calls in flight at shutdown get this long to finish; new ones are refused at once."""
+
+_OPTIONS = [
+    # gRPC sets SO_REUSEPORT by default, which lets a second server bind a port in use and
+    # silently share its calls. Each instance owns its port: a clash must be an error.
+    ("grpc.so_reuseport", 0),
+]
+
+
+@dataclass(frozen=True)
+class GrpcService:
+    """One gRPC service a context offers: its full name, and how to add its servicer."""
+
+    name: str
+    """As in the .proto: ``shoplab.catalog.v1.Catalog``; the allow-lists use it."""
+    register: Callable[[grpc.aio.Server], None]
+
+
+@dataclass(frozen=True)
+class GrpcServer:
+    server: grpc.aio.Server
+    port: int
+    """The bound port: the one asked for, or the one the system chose for port 0."""
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def stop(self, grace: float | None = STOP_GRACE_SECONDS) -> None:
+        await self.server.stop(grace)
+
+
+def build_server(
+    services: Sequence[GrpcService],
+    callers: Callers,
+    credentials: ServiceCredentials,
+    *,
+    port: int = 0,
+    host: str = LOOPBACK,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+) -> GrpcServer:
+    """A server for ``services`` on ``host:port``, bound but not started.
+
+    ``callers`` maps each service's full name to the services that may call it. Call
+    from inside the event loop that will run the server (grpc.aio binds to it).
+    """
+    unguarded = [service.name for service in services if service.name not in callers]
+    if unguarded:
+        raise ValueError(f"no allow-list of callers for {', '.join(unguarded)}")
+    server = grpc.aio.server(
+        interceptors=[ServiceAuthInterceptor(credentials, callers), *interceptors],
+        options=_OPTIONS,
+    )
+    for service in services:
+        service.register(server)
+    return GrpcServer(server, server.add_insecure_port(f"{host}:{port}"))
