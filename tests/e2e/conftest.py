@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from .api import Customer, System
-from .launcher import Launched, ModeSpec, launch, mode_params, stop
+from .launcher import Launched, ModeSpec, launch, mode_params, running, stop
 
 
 @pytest.fixture(scope="session", params=mode_params())
@@ -62,8 +62,5 @@ async def other_customer(system: System, client: httpx.AsyncClient) -> Customer:
 def fresh_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Launched]:
     """A system of its own, for tests that stop it."""
     mode: ModeSpec = request.param
-    launched = launch(mode, tmp_path / f"shoplab-{mode.name}")
-    try:
+    with running(mode, tmp_path / f"shoplab-{mode.name}") as launched:
         yield launched
-    finally:
-        stop(launched)

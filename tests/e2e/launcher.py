@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -353,6 +353,16 @@ def stop(
     finally:
         _release(launched)
     return code
+
+
+@contextlib.contextmanager
+def running(mode: ModeSpec, root: Path, *, env: dict[str, str] | None = None) -> Iterator[Launched]:
+    """A system of its own for one test: started, handed over, then stopped."""
+    launched = launch(mode, root, env=env)
+    try:
+        yield launched
+    finally:
+        stop(launched)
 
 
 def run_cli(*args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from .api import System, expect_json
-from .launcher import MODES, Launched, launch, run_cli, status_processes, stop
+from .launcher import MODES, Launched, run_cli, running, status_processes
 from .shop import pick_products, place_and_wait, set_stock, wait_order
 
 MICROSERVICES = next(mode for mode in MODES if mode.name == "microservices")
@@ -26,11 +26,8 @@ SLOW_MS = 5000
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Launched]:
-    launched = launch(MICROSERVICES, tmp_path / "shoplab")
-    try:
+    with running(MICROSERVICES, tmp_path / "shoplab") as launched:
         yield launched
-    finally:
-        stop(launched)
 
 
 def fault(launched: Launched, *args: str) -> str:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from .api import System, expect_json, poll_until
-from .launcher import MODES, Launched, launch, status_processes, stop
+from .launcher import MODES, Launched, running, status_processes
 from .shop import (
     get_payment,
     get_stock,
@@ -41,32 +41,23 @@ REJECTED_ONCE = Counter({"ORDER_REJECTED": 1})
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Launched]:
-    launched = launch(MICROSERVICES, tmp_path / "shoplab")
-    try:
+    with running(MICROSERVICES, tmp_path / "shoplab") as launched:
         yield launched
-    finally:
-        stop(launched)
 
 
 @pytest.fixture
 def scaled_services(tmp_path: Path) -> Iterator[Launched]:
     """Three inventory instances sharing inventory's database."""
-    launched = launch(SCALED, tmp_path / "shoplab")
-    try:
+    with running(SCALED, tmp_path / "shoplab") as launched:
         yield launched
-    finally:
-        stop(launched)
 
 
 @pytest.fixture
 def impatient_services(tmp_path: Path) -> Iterator[Launched]:
     """Sagas that give a silent participant one second (two sends, 0.5 s apart)."""
     settings = {"SHOPLAB_SAGA_STEP_TIMEOUT_SECONDS": "0.5", "SHOPLAB_SAGA_STEP_ATTEMPTS": "2"}
-    launched = launch(MICROSERVICES, tmp_path / "shoplab", env=settings)
-    try:
+    with running(MICROSERVICES, tmp_path / "shoplab", env=settings) as launched:
         yield launched
-    finally:
-        stop(launched)
 
 
 def process(launched: Launched, name: str) -> dict[str, Any]:
