@@ -127,3 +127,18 @@ def test_an_instance_gives_its_addresses_by_port_name() -> None:
     assert one.address("grpc") == "[::1]:9101"
     assert one.url() == "http://[::1]:8101"
     assert Instance.model_validate_json(one.model_dump_json()) == one
+
+
+async def test_fail_over_tries_each_instance_once_then_any() -> None:
+    balancer = Balancer(three())
+    tried: list[str] = []
+    chosen = [(await balancer.fail_over("inventory", tried)).id for _ in range(4)]
+    assert sorted(chosen[:3]) == ["1", "2", "3"], "a retry goes to an instance not tried yet"
+    assert chosen[3] in {"1", "2", "3"}, "with every instance tried, any one is tried again"
+    assert tried == chosen
+
+
+async def test_fail_over_with_one_instance_tries_it_again() -> None:
+    balancer = Balancer(FakeResolver({"inventory": [instance("1")]}))
+    tried: list[str] = []
+    assert [(await balancer.fail_over("inventory", tried)).id for _ in range(2)] == ["1", "1"]

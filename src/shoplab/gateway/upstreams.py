@@ -21,7 +21,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from shoplab.platform.discovery import Balancer, Instance, NoInstanceAvailable
+from shoplab.platform.discovery import Balancer, NoInstanceAvailable
 from shoplab.platform.http.problems import problem
 from shoplab.platform.resilience import (
     BulkheadConfig,
@@ -110,7 +110,9 @@ class Upstreams:
         tried: list[str] = []
 
         async def attempt(seconds: float | None) -> httpx.Response:
-            base, instance = await self._choose(service, tried)
+            balancer = self._balancer()
+            instance = await balancer.fail_over(service, tried) if balancer else None
+            base = instance.url("http") if instance else self._base[service]
             try:
                 answer = await self._client.request(
                     method,
@@ -121,8 +123,8 @@ class Upstreams:
                     timeout=seconds if seconds is not None else USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError:
-                if instance is not None:
-                    self._balancer_or_none_mark(instance)
+                if balancer and instance:
+                    balancer.mark_failed(instance)
                 raise
             return answer
 
@@ -135,23 +137,6 @@ class Upstreams:
             raise UpstreamTimeout(service) from error
         except (httpx.TransportError, NoInstanceAvailable, ResilienceError) as error:
             raise UpstreamFailure(service) from error
-
-    async def _choose(self, service: str, tried: list[str]) -> tuple[str, Instance | None]:
-        """The base URL of an instance not tried yet when there is one, and that instance."""
-        balancer = self._balancer()
-        if balancer is None:
-            return self._base[service], None
-        try:
-            instance = await balancer.pick(service, exclude=tried)
-        except NoInstanceAvailable:
-            instance = await balancer.pick(service)
-        tried.append(instance.id)
-        return instance.url("http"), instance
-
-    def _balancer_or_none_mark(self, instance: Instance) -> None:
-        balancer = self._balancer()
-        if balancer is not None:
-            balancer.mark_failed(instance)
 
     async def close(self) -> None:
         await self._client.aclose()

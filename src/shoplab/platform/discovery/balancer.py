@@ -66,6 +66,16 @@ class Balancer:
         turn = next(self._turns.setdefault(service, itertools.count()))
         return pool[turn % len(pool)]
 
+    async def fail_over(self, service: str, tried: list[str]) -> Instance:
+        """For one attempt of a call: an instance not in ``tried`` when there is one, else any
+        (a service with one instance gets it again). The choice is added to ``tried``."""
+        try:
+            instance = await self.pick(service, exclude=tried)
+        except NoInstanceAvailable:
+            instance = await self.pick(service)
+        tried.append(instance.id)
+        return instance
+
     def mark_failed(self, instance: Instance, seconds: float | None = None) -> None:
         """Skip ``instance`` for ``seconds`` (default ``ejection_seconds``)."""
         duration = self._ejection_seconds if seconds is None else seconds

@@ -15,7 +15,7 @@ import grpc
 import grpc.aio
 import structlog
 
-from shoplab.platform.discovery import Balancer, Instance, NoInstanceAvailable
+from shoplab.platform.discovery import Balancer, NoInstanceAvailable
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.grpc.auth import bearer_metadata
 from shoplab.platform.grpc.server import LOOPBACK
@@ -109,8 +109,7 @@ class GrpcClient:
         tried: list[str] = []
 
         async def attempt(seconds: float | None) -> Response:
-            instance = await self._pick(tried)
-            tried.append(instance.id)
+            instance = await self._balancer().fail_over(self.service, tried)
             rpc = rpc_of(self._channel(instance.address("grpc")))
             try:
                 answer = await rpc(request, timeout=seconds)  # travels as the gRPC deadline
@@ -126,13 +125,6 @@ class GrpcClient:
         except (grpc.aio.AioRpcError, NoInstanceAvailable) as error:
             log.warning("grpc call failed", service=self.service, error=type(error).__name__)
             raise Unavailable(f"The {self.service} service did not answer.") from error
-
-    async def _pick(self, tried: list[str]) -> Instance:
-        balancer = self._balancer()
-        try:
-            return await balancer.pick(self.service, exclude=tried)
-        except NoInstanceAvailable:
-            return await balancer.pick(self.service)  # one instance only: try it again
 
     def _channel(self, address: str) -> grpc.aio.Channel:
         if address not in self._channels:
