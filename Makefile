@@ -1,7 +1,9 @@
 # shoplab: `make run` starts the system, `make test` runs every check and test.
 # Both create .venv (from requirements.lock) when it is absent.
+# `make test WORKERS=1` runs the tests in one process (see tests/conftest.py).
 
 PYTHON ?= python3
+WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -28,7 +30,7 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

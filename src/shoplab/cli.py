@@ -5,13 +5,14 @@ import json
 import os
 import signal
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import nats.errors
 import typer
+from aiormq.exceptions import AMQPError
 from rich.console import Console
 from rich.table import Table
 
@@ -19,8 +20,9 @@ from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.streams import Topology
 from shoplab.runtime import dead_letters, faults, state
-from shoplab.runtime.broker import NatsServerNotFound
+from shoplab.runtime.broker import NatsServerNotFound, without_password
 from shoplab.runtime.health import probe_all
+from shoplab.runtime.history import HistoryClient, HistoryUnavailable
 from shoplab.runtime.plans import CONTEXTS, PLANS, RunOptions, prepare
 from shoplab.runtime.ports import RESERVED_PORTS, port_free
 from shoplab.runtime.scale import parse_scale
@@ -34,13 +36,19 @@ dlq_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(dlq_app, name="dlq")
+history_app = typer.Typer(
+    help="The order history: a read model built from the event logs (microservices mode).",
+    no_args_is_help=True,
+)
+app.add_typer(history_app, name="history")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
 Broker = Annotated[
     str | None,
     typer.Option(
-        "--broker", help="nats://HOST:PORT; default: the broker of the run in --data-dir."
+        "--broker",
+        help="nats://HOST:PORT or amqp://USER:PASS@HOST:PORT/; default: the run's broker.",
     ),
 ]
 T = TypeVar("T")
@@ -49,6 +57,11 @@ T = TypeVar("T")
 class Mode(StrEnum):
     microservices = "microservices"
     monolith = "monolith"
+
+
+class Saga(StrEnum):
+    orchestration = "orchestration"
+    choreography = "choreography"
 
 
 class Fsync(StrEnum):
@@ -66,7 +79,10 @@ def up(
     ] = None,
     broker: Annotated[
         str | None,
-        typer.Option(help="nats://HOST:PORT: an external NATS instead of the embedded one."),
+        typer.Option(
+            help="nats://HOST:PORT: an external NATS instead of the embedded one; "
+            "amqp://USER:PASS@HOST:PORT/: RabbitMQ instead of NATS."
+        ),
     ] = None,
     fsync: Annotated[
         Fsync, typer.Option(help="always: sync every write to disk (survives a power loss).")
@@ -74,6 +90,10 @@ def up(
     scale: Annotated[
         list[str] | None,
         typer.Option(metavar="SERVICE=N", help="Run N instances (1-8) of a service; repeatable."),
+    ] = None,
+    saga: Annotated[
+        Saga | None,
+        typer.Option(help="How orders are settled across services (default: orchestration)."),
     ] = None,
 ) -> None:
     """Start the system and keep it running until Ctrl-C or `shoplab down`."""
@@ -88,10 +108,19 @@ def up(
         _fail("--broker is for the microservices mode: the monolith passes messages in-process.")
     if scale and mode is Mode.monolith:
         _fail("--scale is for the microservices mode: the monolith is one process.")
+    if saga is not None and mode is Mode.monolith:
+        _fail("--saga is for the microservices mode: the monolith settles each order at once.")
     try:
         instances = parse_scale(scale or [], CONTEXTS)
         options = RunOptions(
-            mode.value, port, data_dir, database_url, broker, fsync is Fsync.always, instances
+            mode.value,
+            port,
+            data_dir,
+            database_url,
+            broker,
+            fsync is Fsync.always,
+            instances,
+            saga=(saga or Saga.orchestration).value,
         )
         plan = PLANS[mode.value](options)
     except (ValueError, NatsServerNotFound) as error:
@@ -131,7 +160,7 @@ def _print_started(supervisor: Supervisor, data_dir: Path, started: float) -> No
     console.print(f"shoplab ({supervisor.mode}) is ready at [bold]{url}[/bold]")
     console.print(f"API docs: {url}/api/docs    data folder: {data_dir}")
     if supervisor.broker_url is not None:
-        console.print(f"broker: {supervisor.broker_url}")
+        console.print(f"broker: {without_password(supervisor.broker_url)}")
     password_file = data_dir / ADMIN_PASSWORD_FILE
     if password_file.exists() and password_file.stat().st_mtime >= started:
         password = password_file.read_text().strip()
@@ -171,7 +200,7 @@ def status(
             "url": run.url,
             "data_dir": run.data_dir,
             "supervisor_pid": run.supervisor_pid,
-            "broker_url": run.broker_url,
+            "broker_url": without_password(run.broker_url) if run.broker_url else None,
             "processes": processes,
         }
         print(json.dumps(report, indent=2))
@@ -296,6 +325,59 @@ def dlq_replay(
     )
 
 
+@history_app.command("status")
+def history_status(
+    data_dir: DataDir = Path(".shoplab"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How far the order history is behind each event log it reads."""
+    answer = _on_history(data_dir, lambda client: client.status())
+    _print_history(answer, as_json)
+
+
+@history_app.command("rebuild")
+def history_rebuild(
+    data_dir: DataDir = Path(".shoplab"),
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the replay.")] = 300,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Empty the order history and replay the event logs from the start; wait until done."""
+    started = time.monotonic()
+    answer = _on_history(data_dir, lambda client: client.rebuild(wait=timeout))
+    if not as_json:
+        console.print(f"rebuilt in {time.monotonic() - started:.1f} s.")
+    _print_history(answer, as_json)
+
+
+def _on_history(
+    data_dir: Path, call: Callable[[HistoryClient], Coroutine[Any, Any, dict[str, Any]]]
+) -> dict[str, Any]:
+    run = state.read(data_dir.resolve())
+    if run is None:
+        _fail(f"shoplab is not running from {data_dir}: `shoplab up` starts it.")
+    try:
+        return asyncio.run(call(HistoryClient(run, data_dir.resolve())))
+    except HistoryUnavailable as error:
+        _fail(str(error))
+
+
+def _print_history(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer, indent=2))
+        return
+    table = Table("source", "position", "head", "messages behind", "seconds behind")
+    for source, lag in answer["sources"].items():
+        table.add_row(
+            source,
+            str(lag["position"]),
+            str(lag["head"]),
+            str(lag["messages_behind"]),
+            f"{lag['seconds_behind']:.1f}",
+        )
+    console.print("caught up." if answer["caught_up"] else "behind.")
+    console.print(table)
+
+
 def _faults(faults: dict[str, Any] | None) -> str:
     if not faults or not (faults.get("latency_ms") or faults.get("error_rate")):
         return ""
@@ -325,7 +407,7 @@ def _on_broker(call: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(call)
     except dead_letters.BrokerUnreachable as error:
         _fail(str(error))
-    except nats.errors.Error as error:
+    except (nats.errors.Error, AMQPError) as error:
         _fail(f"the broker refused: {error}")
 
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from shoplab.platform.rabbit_topology import RabbitTopology, delete_namespace
 from shoplab.platform.streams import Topology
 from shoplab.runtime.plans import service_database_url
 
@@ -34,7 +35,8 @@ POSTGRES_URL_ENV = "SHOPLAB_TEST_POSTGRES_URL"
 POSTGRES_SKIP_REASON = f"{POSTGRES_URL_ENV} is not set (CI sets it)"
 NATS_URL_ENV = "SHOPLAB_TEST_NATS_URL"
 NATS_SKIP_REASON = f"{NATS_URL_ENV} is not set (CI sets it to the machine's NATS)"
-SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
+RABBITMQ_URL_ENV = "SHOPLAB_TEST_RABBITMQ_URL"
+SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 ADMIN_EMAIL = "admin@shoplab.local"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
@@ -51,7 +53,10 @@ class ModeSpec:
     cli_mode: str
     needs_postgres: bool = False
     external_broker: bool = False
-    """Use the NATS server named by ``SHOPLAB_TEST_NATS_URL`` instead of an embedded one."""
+    """Use the broker named by ``broker_url_env`` instead of an embedded NATS, in a namespace
+    of the run's own that is deleted afterwards."""
+    broker_url_env: str = NATS_URL_ENV
+    """``SHOPLAB_TEST_NATS_URL`` (a NATS server) or ``SHOPLAB_TEST_RABBITMQ_URL`` (RabbitMQ)."""
     lifecycle: bool = True
     """Run the tests that start, kill and stop systems of their own in this mode too."""
     extra_args: tuple[str, ...] = ()
@@ -60,6 +65,18 @@ class ModeSpec:
     def has_saga(self) -> bool:
         """The monolith runs orders in one transaction, so it keeps no saga records."""
         return self.cli_mode != "monolith"
+
+    @property
+    def saga(self) -> str | None:
+        """How orders are settled: ``orchestration`` (the default), ``choreography``, or
+        None in the monolith. Only an orchestrated saga has timeouts that give up on a
+        silent participant; a choreographed order waits for it instead."""
+        if self.cli_mode == "monolith":
+            return None
+        args = list(self.extra_args)
+        if "--saga" in args:
+            return args[args.index("--saga") + 1]
+        return "orchestration"
 
     @property
     def order_process(self) -> str:
@@ -72,12 +89,27 @@ MODES: tuple[ModeSpec, ...] = (
     ModeSpec(name="monolith-postgres", cli_mode="monolith", needs_postgres=True, lifecycle=False),
     ModeSpec(name="microservices", cli_mode="microservices"),
     ModeSpec(
-        name="microservices-scaled-postgres-nats",
+        name="microservices-choreography-scaled-postgres-nats",
         cli_mode="microservices",
         needs_postgres=True,
         external_broker=True,
         lifecycle=False,
-        extra_args=("--scale", "inventory=3"),
+        extra_args=("--saga", "choreography", "--scale", "inventory=3"),
+    ),
+    ModeSpec(
+        name="microservices-rabbitmq",
+        cli_mode="microservices",
+        external_broker=True,
+        broker_url_env=RABBITMQ_URL_ENV,
+        lifecycle=False,
+    ),
+    ModeSpec(
+        name="microservices-rabbitmq-choreography",
+        cli_mode="microservices",
+        external_broker=True,
+        broker_url_env=RABBITMQ_URL_ENV,
+        lifecycle=False,
+        extra_args=("--saga", "choreography"),
     ),
 )
 
@@ -96,7 +128,8 @@ def mode_params(*, lifecycle: bool = False) -> list[Any]:
             marks.append(pytest.mark.postgres)
             marks.append(_skip_without(POSTGRES_URL_ENV, POSTGRES_SKIP_REASON))
         if mode.external_broker:
-            marks.append(_skip_without(NATS_URL_ENV, NATS_SKIP_REASON))
+            reason = f"{mode.broker_url_env} is not set (CI sets it to the machine's server)"
+            marks.append(_skip_without(mode.broker_url_env, reason))
         params.append(pytest.param(mode, id=mode.name, marks=marks))
     return params
 
@@ -202,7 +235,12 @@ def drop_service_databases(database_url: str) -> None:
         drop_test_database(service_database_url(database_url, service))
 
 
-async def _delete_streams(broker_url: str, namespace: str) -> None:
+async def _delete_broker_namespace(broker_url: str, namespace: str) -> None:
+    """Delete what a run made on a shared broker: its streams, or its exchange and queues."""
+    if urlsplit(broker_url).scheme in {"amqp", "amqps"}:
+        names = RabbitTopology(Topology(namespace))
+        await delete_namespace(broker_url, names)
+        return
     import nats
 
     connection = await nats.connect(broker_url)
@@ -289,7 +327,7 @@ def launch(
     namespace = None
     if mode.external_broker:
         namespace = f"e2e{uuid.uuid4().hex[:12]}"
-        command += ["--broker", os.environ[NATS_URL_ENV]]
+        command += ["--broker", os.environ[mode.broker_url_env]]
         variables["SHOPLAB_BROKER_NAMESPACE"] = namespace
     log_path = root / "shoplab-output.log"
     log_file = log_path.open("wb")
@@ -331,7 +369,8 @@ def _release(launched: Launched) -> None:
             drop_service_databases(launched.database_url)
         drop_test_database(launched.database_url)
     if launched.broker_namespace is not None:
-        _run_coroutine(_delete_streams(os.environ[NATS_URL_ENV], launched.broker_namespace))
+        url = os.environ[launched.mode.broker_url_env]
+        _run_coroutine(_delete_broker_namespace(url, launched.broker_namespace))
 
 
 def stop(

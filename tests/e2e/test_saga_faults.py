@@ -32,6 +32,8 @@ from .shop import (
 from .workload import Workload, assert_invariants, run_workload
 
 MICROSERVICES = next(mode for mode in MODES if mode.name == "microservices")
+ORCHESTRATED = next(mode for mode in MODES if mode.saga == "orchestration" and mode.lifecycle)
+"""Timeouts that give up on a silent participant belong to an orchestrated saga only."""
 SCALED = replace(MICROSERVICES, name="microservices-scaled", extra_args=("--scale", "inventory=3"))
 VICTIMS = ("payments-1", "inventory-1", "orders-1")
 KILL_INTERVAL_S = 3.0
@@ -56,7 +58,7 @@ def scaled_services(tmp_path: Path) -> Iterator[Launched]:
 def impatient_services(tmp_path: Path) -> Iterator[Launched]:
     """Sagas that give a silent participant one second (two sends, 0.5 s apart)."""
     settings = {"SHOPLAB_SAGA_STEP_TIMEOUT_SECONDS": "0.5", "SHOPLAB_SAGA_STEP_ATTEMPTS": "2"}
-    with running(MICROSERVICES, tmp_path / "shoplab", env=settings) as launched:
+    with running(ORCHESTRATED, tmp_path / "shoplab", env=settings) as launched:
         yield launched
 
 

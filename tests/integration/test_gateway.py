@@ -477,6 +477,21 @@ def test_the_routing_table_names_each_paths_owner(path: str, target: str | None)
     assert (match.target if match else None) == target
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "target"),
+    [
+        ("GET", "/api/orders", routes.HISTORY),
+        ("POST", "/api/orders", routes.ORDERS),
+        ("GET", "/api/orders/o1", routes.ORDERS),
+        ("GET", "/api/admin/history/status", routes.HISTORY),
+    ],
+)
+def test_the_order_list_is_read_from_the_history(method: str, path: str, target: str) -> None:
+    match = routes.route(path, method)
+    assert match is not None
+    assert match.target == target
+
+
 async def test_a_request_is_forwarded_with_what_matters_and_nothing_else(
     gateway: httpx.AsyncClient, services: dict[str, StandIn]
 ) -> None:
@@ -537,7 +552,7 @@ async def test_a_service_problem_passes_through_unchanged(
     gateway: httpx.AsyncClient, services: dict[str, StandIn]
 ) -> None:
     refusal = {"type": "t", "title": "Unauthorized", "status": 401, "detail": "d"}
-    services[routes.ORDERS].answer(
+    services[routes.HISTORY].answer(
         "GET",
         "/api/orders",
         Answer(
@@ -592,11 +607,11 @@ async def test_a_customer_token_is_verified_and_replaced_by_an_internal_one(
     issuer: TokenIssuer,
     internal: ServiceCredentials,
 ) -> None:
-    services[routes.ORDERS].answer("GET", "/api/orders", Answer(body={"items": []}))
+    services[routes.HISTORY].answer("GET", "/api/orders", Answer(body={"items": []}))
     token = issuer.token("c1")
     answer = await gateway.get("/api/orders", headers=bearer(token))
     assert answer.json() == {"items": []}
-    [seen] = services[routes.ORDERS].seen
+    [seen] = services[routes.HISTORY].seen
     assert caller_seen(internal, seen) == Principal("c1", CUSTOMER)
     forwarded = seen.headers["authorization"].removeprefix("Bearer ")
     claims = jwt.decode(

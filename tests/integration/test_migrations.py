@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 from shoplab.catalog.adapters.tables import MIGRATIONS as CATALOG
+from shoplab.history.adapters.tables import MIGRATIONS as HISTORY
 from shoplab.identity.adapters.tables import MIGRATIONS as IDENTITY
 from shoplab.inventory.adapters.tables import MIGRATIONS as INVENTORY
 from shoplab.notifications.adapters.tables import MIGRATIONS as NOTIFICATIONS
@@ -18,7 +19,7 @@ from shoplab.platform.migrate import Migrations, upgrade
 
 from .databases import fresh_database, skip_without_postgres
 
-ALL = [CATALOG, IDENTITY, INVENTORY, NOTIFICATIONS, ORDERS, PAYMENTS]
+ALL = [CATALOG, HISTORY, IDENTITY, INVENTORY, NOTIFICATIONS, ORDERS, PAYMENTS]
 
 
 @pytest.mark.parametrize("migrations", ALL, ids=lambda m: m.context)

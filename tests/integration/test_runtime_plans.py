@@ -47,7 +47,9 @@ def by_name(run: Plan) -> dict[str, ProcessSpec]:
 def test_the_broker_starts_first_then_the_services_then_the_gateway() -> None:
     run = plan()
     assert [spec.name for spec in run.processes] == ["nats-1", *SERVICES, "gateway-1"]
-    assert [spec.hold_next_until_ready for spec in run.processes] == [True] + [False] * 7
+    assert [spec.hold_next_until_ready for spec in run.processes] == [True] + [False] * (
+        len(SERVICES) + 1
+    )
     assert run.url == "http://127.0.0.1:8080"
 
 
@@ -151,10 +153,30 @@ def test_an_external_broker_replaces_the_embedded_one() -> None:
     assert {spec.env["SHOPLAB_BROKER_URL"] for spec in run.processes} == {run.broker_url}
 
 
+def test_rabbitmq_replaces_nats_and_every_process_gets_the_instances() -> None:
+    url = "amqp://guest:guest@127.0.0.1:5672/"
+    run = plan(broker_url=url, scale={"inventory": 2})
+    assert not any(name.startswith("nats") for name in by_name(run))
+    assert run.broker_url == url
+    for spec in run.processes:
+        assert spec.env["SHOPLAB_BROKER_URL"] == url
+        assert spec.env["SHOPLAB_DISCOVERY"] == "static"
+    listed = json.loads(run.processes[0].env["SHOPLAB_DISCOVERY_INSTANCES"])
+    services = {spec.name: spec for spec in run.processes if spec.name != "gateway-1"}
+    assert {f"{i['service']}-{i['id']}" for i in listed} == set(services)
+    inventory_2 = next(i for i in listed if (i["service"], i["id"]) == ("inventory", "2"))
+    assert inventory_2["ports"] == services["inventory-2"].ports
+
+
+def test_a_nats_run_keeps_the_registry() -> None:
+    run = plan(broker_url="nats://nats.internal:4222")
+    assert all("SHOPLAB_DISCOVERY" not in spec.env for spec in run.processes)
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("amqp://guest@localhost:5672/", "later"),
+        ("amqp://guest@localhost/", "port"),
         ("http://localhost:4222", "nats://"),
         ("nats://localhost", "port"),
         ("nats://:4222", "host"),
@@ -281,3 +303,10 @@ def test_parse_scale_refuses_what_it_cannot_run(values: list[str], message: str)
 def test_the_plan_refuses_an_unusable_scale(scale: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="--scale"):
         plan(scale=scale)
+
+
+def test_the_history_runs_as_one_instance() -> None:
+    """Its projector is the view's only writer: a second instance would race it."""
+    with pytest.raises(ValueError, match="history=2: history runs as one instance"):
+        plan(scale={"history": 2})
+    assert [s.name for s in plan(scale={"history": 1}).processes].count("history-1") == 1

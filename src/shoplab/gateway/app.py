@@ -31,6 +31,7 @@ from shoplab.platform.discovery import (
     NoInstanceAvailable,
     Resolver,
     resolver_from_settings,
+    uses_registry,
 )
 from shoplab.platform.grpc.client import GrpcClient
 from shoplab.platform.http.app import create_app
@@ -64,8 +65,9 @@ class Gateway:
         *,
         resolver: Resolver | None = None,
     ) -> None:
-        """``resolver`` finds the services' instances; by default the registry on the
-        broker (``SHOPLAB_BROKER_URL``), else the fixed ``service_urls`` (HTTP only)."""
+        """``resolver`` finds the services' instances; by default what ``SHOPLAB_DISCOVERY``
+        names (the registry on the NATS broker, DNS, or the runtime's static list), else
+        the fixed ``service_urls`` (HTTP only)."""
         missing = routes.SERVICES - settings.service_urls.keys()
         if missing:
             raise ValueError(f"service_urls lacks {', '.join(sorted(missing))}")
@@ -107,11 +109,13 @@ class Gateway:
 
     async def _discover(self) -> None:
         """Start following the services' instances (the registry, or a given resolver)."""
-        if self._resolver is None and self.settings.broker_url:
+        if self._resolver is None and uses_registry(self.settings) and self.settings.broker_url:
             self._broker = await nats.connect(
                 self.settings.broker_url, max_reconnect_attempts=-1, reconnect_time_wait=1
             )
             self._resolver = resolver_from_settings(self.settings, self._broker.jetstream())
+        elif self._resolver is None and self.settings.broker_url:  # dns, or static (RabbitMQ)
+            self._resolver = resolver_from_settings(self.settings)
         if self._resolver is not None:
             await self._resolver.start()
             self._balancer = Balancer(
@@ -138,7 +142,7 @@ class Gateway:
 
     async def handle(self, request: Request) -> Response:
         """Answer one public request as the routing table says."""
-        match = routes.route(request.url.path)
+        match = routes.route(request.url.path, request.method)
         if match is None:
             raise HTTPException(status_code=404)
         if match.target != routes.COMPOSED:

@@ -4,10 +4,11 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.commands import CommitStock, ReleaseStock, ReserveStock, ReturnStock
+from shoplab.contracts.events import OrderPlaced, PaymentCharged, PaymentFailed, PaymentRefunded
 from shoplab.inventory.adapters.tables import MIGRATIONS
 from shoplab.inventory.entrypoints import grpc_api
 from shoplab.inventory.entrypoints.api import build_router
-from shoplab.inventory.service_layer import handlers
+from shoplab.inventory.service_layer import choreography, handlers
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.database import Database
@@ -37,6 +38,35 @@ class InventoryContext:
                 "inventory.release", ReleaseStock, self.uow, handlers.release_stock
             ),
             idempotent_consumer("inventory.return", ReturnStock, self.uow, handlers.return_stock),
+        ]
+
+    def choreography_subscriptions(self) -> list[Subscription]:
+        """The events inventory reacts to when sagas are choreographed."""
+        return [
+            idempotent_consumer(
+                "inventory.choreography.OrderPlaced",
+                OrderPlaced,
+                self.uow,
+                choreography.on_order_placed,
+            ),
+            idempotent_consumer(
+                "inventory.choreography.PaymentCharged",
+                PaymentCharged,
+                self.uow,
+                choreography.on_payment_charged,
+            ),
+            idempotent_consumer(
+                "inventory.choreography.PaymentFailed",
+                PaymentFailed,
+                self.uow,
+                choreography.on_payment_failed,
+            ),
+            idempotent_consumer(
+                "inventory.choreography.PaymentRefunded",
+                PaymentRefunded,
+                self.uow,
+                choreography.on_payment_refunded,
+            ),
         ]
 
     def router(self, auth: Authenticator) -> APIRouter:

@@ -32,7 +32,7 @@ class Monolith:
     def __init__(self, settings: PlatformSettings) -> None:
         self.settings = settings
         url = settings.database_url or sqlite_file(settings, "shoplab.db")
-        self.database = Database(url, fsync=settings.fsync)
+        self.database = Database(url, fsync=settings.fsync, pool_size=settings.database_pool_size)
         self.catalog = CatalogContext(self.database)
         self.inventory = InventoryContext(self.database)
         self.payments = PaymentsContext(self.database)
@@ -50,7 +50,7 @@ class Monolith:
         )
         self.relay = OutboxRelay(
             self.database,
-            [self.identity.outbox, self.orders.outbox],
+            [self.identity.outbox, self.orders.outbox, self.notifications.outbox],
             InProcessPublisher(self.notifications.subscriptions()),
             max_attempts=settings.outbox_max_attempts,
         )

@@ -9,6 +9,7 @@ from shoplab.contracts.events import (
     OrderCancelled,
     OrderRejected,
 )
+from shoplab.notifications.adapters import tables
 from shoplab.notifications.adapters.sender import LogSender
 from shoplab.notifications.adapters.tables import MIGRATIONS
 from shoplab.notifications.entrypoints import grpc_api
@@ -32,6 +33,8 @@ class NotificationsContext:
     def __init__(self, database: Database, sender: Sender | None = None) -> None:
         self.database = database
         self.sender: Sender = sender or LogSender()
+        self.outbox = tables.outbox
+        """Where ``NotificationSent`` waits for the relay, in the notification's transaction."""
 
     def uow(self, *, join: AsyncSession | None = None) -> NotificationsUnitOfWork:
         return NotificationsUnitOfWork(self.database, join=join)

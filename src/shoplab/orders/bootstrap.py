@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplab.orders.adapters.tables import MIGRATIONS, outbox
 from shoplab.orders.domain.saga import Timeouts
 from shoplab.orders.entrypoints.api import build_router
-from shoplab.orders.entrypoints.saga_api import build_saga_router
+from shoplab.orders.entrypoints.saga_api import build_saga_router, choreographed
+from shoplab.orders.service_layer.choreography import FACTS, fact_handler
 from shoplab.orders.service_layer.saga import expire_overdue
 from shoplab.orders.service_layer.saga_answers import ANSWERS, answer_handler
 from shoplab.orders.service_layer.services import Connect
@@ -36,6 +37,9 @@ class OrdersContext:
     def saga_router(self, auth: Authenticator) -> APIRouter:
         return build_saga_router(self.uow, auth)
 
+    def choreography_router(self, auth: Authenticator) -> APIRouter:
+        return build_saga_router(self.uow, auth, choreographed)
+
     def saga_subscriptions(self, timeouts: Timeouts) -> list[Subscription]:
         """The answers the saga waits for, one durable consumer each."""
         return [
@@ -46,6 +50,15 @@ class OrdersContext:
                 answer_handler(reply_of, timeouts),
             )
             for answer, reply_of in ANSWERS.items()
+        ]
+
+    def choreography_subscriptions(self) -> list[Subscription]:
+        """The participants' events a choreographed saga is settled by, one consumer each."""
+        return [
+            idempotent_consumer(
+                f"orders.choreography.{event.__name__}", event, self.uow, fact_handler(fact_of)
+            )
+            for event, fact_of in FACTS.items()
         ]
 
     async def expire_overdue_steps(self, timeouts: Timeouts) -> int:

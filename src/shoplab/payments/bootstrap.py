@@ -4,11 +4,12 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.commands import ChargePayment, RefundPayment, VoidPayment
+from shoplab.contracts.events import OrderCancellationRequested, OrderPlaced, StockReserved
 from shoplab.payments.adapters.card_processor import TestCardProcessor
 from shoplab.payments.adapters.tables import MIGRATIONS
 from shoplab.payments.entrypoints import grpc_api
 from shoplab.payments.entrypoints.api import build_router
-from shoplab.payments.service_layer import handlers
+from shoplab.payments.service_layer import choreography, handlers
 from shoplab.payments.service_layer.ports import CardProcessor
 from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from shoplab.platform.auth import Authenticator
@@ -39,6 +40,29 @@ class PaymentsContext:
                 "payments.refund", RefundPayment, self.uow, handlers.refund_payment
             ),
             idempotent_consumer("payments.void", VoidPayment, self.uow, handlers.void_payment),
+        ]
+
+    def choreography_subscriptions(self) -> list[Subscription]:
+        """The events payments reacts to when sagas are choreographed."""
+        return [
+            idempotent_consumer(
+                "payments.choreography.OrderPlaced",
+                OrderPlaced,
+                self.uow,
+                choreography.on_order_placed(self.processor),
+            ),
+            idempotent_consumer(
+                "payments.choreography.StockReserved",
+                StockReserved,
+                self.uow,
+                choreography.on_stock_reserved(self.processor),
+            ),
+            idempotent_consumer(
+                "payments.choreography.OrderCancellationRequested",
+                OrderCancellationRequested,
+                self.uow,
+                choreography.on_cancellation_requested,
+            ),
         ]
 
     def router(self, auth: Authenticator) -> APIRouter:

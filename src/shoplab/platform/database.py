@@ -34,6 +34,10 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
+DEFAULT_POOL_SIZE = 8
+"""PostgreSQL connections per process (``SHOPLAB_DATABASE_POOL_SIZE``)."""
+
+
 class Database:
     """Engines, their session factories, and the signal that wakes the outbox relay.
 
@@ -41,13 +45,18 @@ class Database:
     connection, so they queue in order inside the process instead of sleeping
     in SQLite's busy handler (whose growing sleeps make a long latency tail);
     readers get their own pool and never wait. On PostgreSQL both factories
-    share one pool.
+    share one pool of at most ``pool_size`` connections: a request that finds them
+    all busy waits for one. The bound is what keeps a run of ten processes under
+    the server's ``max_connections`` (100 by default) at any load.
     """
 
-    def __init__(self, url: str, *, fsync: bool = False) -> None:
+    def __init__(
+        self, url: str, *, fsync: bool = False, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.fsync = fsync
+        self.pool_size = pool_size
         self.engine: AsyncEngine = create_async_engine(
             self.url, **self._engine_options(writer=True)
         )
@@ -66,7 +75,11 @@ class Database:
 
     def _engine_options(self, *, writer: bool) -> dict[str, Any]:
         if not self.is_sqlite:
-            options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            options: dict[str, Any] = {
+                "pool_size": self.pool_size,
+                "max_overflow": 0,
+                "pool_pre_ping": True,
+            }
             if self.fsync:  # insist, whatever the server's own default says
                 options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
             return options

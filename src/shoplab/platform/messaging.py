@@ -9,7 +9,11 @@ refuses the second, which rolls back with its effects.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol, TypeVar
+
+import structlog
+from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.platform.unit_of_work import SqlUnitOfWork
@@ -36,6 +40,50 @@ class Publisher(Protocol):
 
 class PublisherUnavailable(Exception):
     """The broker cannot be reached: no message is at fault, so none is dead-lettered."""
+
+
+log = structlog.get_logger(__name__)
+
+
+class Verdict(StrEnum):
+    ACK = "ack"
+    RETRY = "retry"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What a bus must do with one delivery once its handler has run."""
+
+    verdict: Verdict
+    error: Exception | None = None
+
+
+async def handle_delivery(
+    subscription: Subscription, body: bytes, deliveries: int, max_deliveries: int
+) -> Handled:
+    """Run the handler on one delivery; the rule every broker's bus follows.
+
+    A handled message is acked. A message that cannot be parsed will never succeed,
+    so it goes to the dead letters at once. A failing one is retried until it has been
+    delivered ``max_deliveries`` times (the subscription's own limit first), then
+    dead-lettered: the broker decides only *how* to wait and where the letters go.
+    """
+    try:
+        await subscription.handle(Envelope.model_validate_json(body))
+    except ValidationError as error:
+        return Handled(Verdict.DEAD_LETTER, error)
+    except Exception as error:
+        if deliveries >= (subscription.max_deliveries or max_deliveries):
+            return Handled(Verdict.DEAD_LETTER, error)
+        log.warning(
+            "message handling failed; will retry",
+            consumer=subscription.consumer,
+            deliveries=deliveries,
+            error=repr(error)[:500],
+        )
+        return Handled(Verdict.RETRY, error)
+    return Handled(Verdict.ACK)
 
 
 M = TypeVar("M", bound=Message)

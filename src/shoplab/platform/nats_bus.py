@@ -22,10 +22,15 @@ from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
-from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.messaging import PublisherUnavailable, Subscription
+from shoplab.platform.messaging import (
+    Handled,
+    PublisherUnavailable,
+    Subscription,
+    Verdict,
+    handle_delivery,
+)
 from shoplab.platform.relay import backoff
 from shoplab.platform.streams import StreamSpec, Topology, dead_letter_subject
 
@@ -120,24 +125,16 @@ class NatsBus:
 
     async def _deliver(self, subscription: Subscription, message: NatsMessage) -> None:
         deliveries = message.raw_message.metadata.num_delivered or 1
-        try:
-            envelope = Envelope.model_validate_json(message.body)
-            await subscription.handle(envelope)
-        except ValidationError as error:
-            await self._dead_letter(subscription, message, error, deliveries)
-        except Exception as error:
-            if deliveries >= (subscription.max_deliveries or self._max_deliveries):
+        handled = await handle_delivery(
+            subscription, message.body, deliveries, self._max_deliveries
+        )
+        match handled:
+            case Handled(verdict=Verdict.DEAD_LETTER, error=Exception() as error):
                 await self._dead_letter(subscription, message, error, deliveries)
-                return
-            log.warning(
-                "message handling failed; will retry",
-                consumer=subscription.consumer,
-                deliveries=deliveries,
-                error=repr(error)[:500],
-            )
-            await message.nack(delay=backoff(deliveries).total_seconds())
-        else:
-            await message.ack()
+            case Handled(verdict=Verdict.RETRY):
+                await message.nack(delay=backoff(deliveries).total_seconds())
+            case _:
+                await message.ack()
 
     async def _dead_letter(
         self, subscription: Subscription, message: NatsMessage, error: Exception, deliveries: int

@@ -9,7 +9,8 @@ gives it the rest, the same way for all six services:
 - a gRPC server for its queries, whose callers are checked against an allow-list;
 - an entry in the service registry (kept alive by heartbeats), and clients of the other
   services that balance over their live instances under a resilience policy;
-- a JetStream connection with durable consumers, and an outbox relay publishing to it;
+- a broker connection (``bus.open_bus``: NATS JetStream or RabbitMQ) with durable
+  consumers, and an outbox relay publishing to it;
 - fault injection on command (``shoplab fault``), through a signed control subject;
 - health probes: ready once the database, the broker and the relay all are.
 
@@ -20,7 +21,7 @@ registers last, once it can serve, and deregisters first at shutdown.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy import Table
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.auth import Authenticator
+from shoplab.platform.bus import Bus, open_bus
 from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.discovery import (
     Balancer,
@@ -81,6 +83,8 @@ class ServiceParts:
     """Migrations and seeding; runs before any message is consumed."""
     background: list[Loop] = field(default_factory=list)
     """Coroutines that run for the life of the process (cancelled at shutdown)."""
+    state: Callable[[], Mapping[str, Any]] | None = None
+    """What the readiness answer also tells about this service (a read model's lag)."""
 
 
 class ServiceHost:
@@ -91,7 +95,11 @@ class ServiceHost:
         self.settings = settings
         self.http_port = http_port
         self.grpc_port = grpc_port
-        self.database = Database(database_url_for(name, settings), fsync=settings.fsync)
+        self.database = Database(
+            database_url_for(name, settings),
+            fsync=settings.fsync,
+            pool_size=settings.database_pool_size,
+        )
         self.credentials = ServiceCredentials(load_service_secret(settings.data_dir), issuer=name)
         self.auth = Authenticator(self.credentials)
         self.faults = FaultInjector(self.credentials)
@@ -101,7 +109,7 @@ class ServiceHost:
         self._grpc: GrpcServer | None = None
         self._registration = contextlib.AsyncExitStack()
         self._grpc_clients: list[GrpcClient] = []
-        self._bus: NatsBus | None = None
+        self._bus: Bus | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -139,7 +147,10 @@ class ServiceHost:
             readiness=readiness,
             max_body_bytes=self.settings.max_body_bytes,
             lifespan=lifespan,
-            state=lambda: {"faults": self.faults.faults.describe()},
+            state=lambda: {
+                "faults": self.faults.faults.describe(),
+                **(parts.state() if parts.state else {}),
+            },
         )
         app.add_middleware(FaultMiddleware, injector=self.faults)
         app.add_middleware(ServiceGuard, credentials=self.credentials)  # outermost: 401 first
@@ -151,17 +162,17 @@ class ServiceHost:
         if not self.settings.broker_url:
             raise RuntimeError("SHOPLAB_BROKER_URL is not set")
         topology = Topology(self.settings.broker_namespace)
-        self._bus = NatsBus(
+        self._bus = open_bus(
             self.settings.broker_url,
             service=f"{self.name}-{self.settings.instance}",
-            max_deliveries=self.settings.max_deliveries,
-            topology=topology,
+            settings=self.settings,
         )
         self._bus.subscribe([self._slowed(s) for s in parts.subscriptions])
         await self._bus.start()
         listener = FaultListener(self.faults, f"{self.name}-{self.settings.instance}")
         await self._bus.answer(topology.wire(control_subject(self.name)), listener.handle)
-        self._resolver = resolver_from_settings(self.settings, self._bus.jetstream())
+        jetstream = self._bus.jetstream() if isinstance(self._bus, NatsBus) else None
+        self._resolver = resolver_from_settings(self.settings, jetstream)
         await self._resolver.start()
         self._balancer = Balancer(
             self._resolver, ejection_seconds=self.settings.discovery_ttl_seconds
@@ -186,12 +197,10 @@ class ServiceHost:
             )
             self._relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         self._tasks = [asyncio.create_task(loop()) for loop in parts.background]
-        if uses_registry(self.settings):
+        if uses_registry(self.settings) and jetstream is not None:
             instance = local_instance(self.name, self.settings, ports)
             await self._registration.enter_async_context(
-                registered(
-                    self._bus.jetstream(), topology, instance, self.settings.discovery_ttl_seconds
-                )
+                registered(jetstream, topology, instance, self.settings.discovery_ttl_seconds)
             )
         log.info("service started", service=self.name, ports=ports)
 

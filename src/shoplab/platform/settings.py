@@ -6,6 +6,7 @@ overrides ``SHOPLAB_DATABASE_URL`` for the orders context only.
 """
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,12 +25,21 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     instance: str = "1"
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    database_pool_size: int = Field(default=8, ge=1, le=100)
+    """PostgreSQL connections per process; processes x pool must stay under the server's
+    ``max_connections`` (100 by default; a scaled run has ten processes or more)."""
     fsync: bool = False
     """True: every commit is synced to disk (survives a power loss, not only a crash)."""
     broker_url: str | None = None
-    """``nats://host:port`` of the broker (microservices mode)."""
+    """``nats://host:port`` or ``amqp://user:password@host:port/`` (microservices mode)."""
     broker_namespace: str = ""
     """Prefix of this run's subjects and streams, to share one NATS server between runs."""
+    stream_max_age_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
+    """How long a broker stream keeps an event (a log kept for replays, not a queue)."""
+    stream_max_bytes: int = Field(default=1 << 30, ge=1 << 20)
+    """The size past which a broker stream drops its oldest events."""
+    stream_max_msgs: int = Field(default=-1, ge=-1)
+    """The count past which a broker stream drops its oldest events (-1: no count limit)."""
     grpc_port: int = Field(default=0, ge=0, le=65535)
     """This instance's gRPC port; 0 lets the system choose (the registry tells callers)."""
     service_urls: dict[str, str] = Field(default_factory=dict)
@@ -40,8 +50,14 @@ class PlatformSettings(BaseSettings):
     """How long a saga step waits for its reply before the command is sent again."""
     saga_step_attempts: int = Field(default=6, ge=1, le=100)
     """Sends of one saga step's command before the saga gives up and compensates."""
-    discovery: str = Field(default="registry", pattern="^(registry|dns)$")
-    """How callers find instances: ``registry`` (NATS key-value) or ``dns`` (Kubernetes)."""
+    saga: str = Field(default="orchestration", pattern="^(orchestration|choreography)$")
+    """How orders are settled: ``orchestration`` (a saga in orders sends commands) or
+    ``choreography`` (inventory, payments and orders react to each other's events)."""
+    discovery: str = Field(default="registry", pattern="^(registry|dns|static)$")
+    """How callers find instances: ``registry`` (NATS key-value), ``dns`` (Kubernetes), or
+    ``static`` (the list in ``discovery_instances``: runs on a broker without a registry)."""
+    discovery_instances: list[dict[str, Any]] = Field(default_factory=list)
+    """Every instance of the run, as ``{"service", "id", "host", "ports"}`` (``static``)."""
     discovery_ttl_seconds: float = Field(default=10.0, ge=1, le=60)
     """A registry entry not refreshed for this long is gone; heartbeats come every third."""
     discovery_host: str = "127.0.0.1"

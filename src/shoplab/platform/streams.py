@@ -2,8 +2,9 @@
 
 A context's stream keeps the events it publishes and the commands addressed to it.
 
-A stream keeps every message published on its subjects, within explicit limits,
-so a consumer added later can read from the first message still kept. Publishing
+A stream keeps every message published on its subjects, within explicit limits
+(``Retention``: age, size, count, from ``SHOPLAB_STREAM_MAX_*``), so a consumer
+added later can read from the first message still kept: it is a log, not a queue. Publishing
 through a stream gives an acknowledgement (the message is stored) and
 de-duplication by ``Nats-Msg-Id`` within ``DUPLICATE_WINDOW_SECONDS``.
 
@@ -15,24 +16,51 @@ Message schemas and envelopes never carry it.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+from shoplab.platform.settings import PlatformSettings
 
 DUPLICATE_WINDOW_SECONDS = 120.0
 MAX_AGE_SECONDS = 7 * 24 * 3600.0
 MAX_BYTES = 1 << 30
-MESSAGING_CONTEXTS = ("identity", "inventory", "orders", "payments")
-"""The contexts whose subjects carry messages (catalog and notifications publish none)."""
+"""The default limits (``PlatformSettings`` holds the configured ones)."""
+MESSAGING_CONTEXTS = ("identity", "inventory", "orders", "payments", "notifications")
+"""The contexts whose subjects carry messages (catalog publishes none)."""
 DEAD_LETTERS = "SHOPLAB_DLQ"
 DEAD_LETTER_PREFIX = "shoplab.dlq"
 _NAMESPACE = re.compile(r"[a-z0-9_-]{1,32}")
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How much a stream keeps: past any limit it drops its oldest messages."""
+
+    max_age_seconds: float = MAX_AGE_SECONDS
+    max_bytes: int = MAX_BYTES
+    max_msgs: int = -1
+    """-1: no limit on the count."""
+
+    @classmethod
+    def from_settings(cls, settings: PlatformSettings) -> "Retention":
+        return cls(
+            max_age_seconds=settings.stream_max_age_seconds,
+            max_bytes=settings.stream_max_bytes,
+            max_msgs=settings.stream_max_msgs,
+        )
+
+
+def configured_retention() -> Retention:
+    """The limits of ``SHOPLAB_STREAM_MAX_AGE_SECONDS``, ``_MAX_BYTES`` and ``_MAX_MSGS``."""
+    return Retention.from_settings(PlatformSettings())
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     name: str
     subjects: list[str]
+    retention: Retention = field(default_factory=Retention)
 
     def config(self) -> StreamConfig:
         return StreamConfig(
@@ -41,9 +69,10 @@ class StreamSpec:
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
-            max_age=MAX_AGE_SECONDS,
-            max_bytes=MAX_BYTES,
-            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            max_age=self.retention.max_age_seconds,
+            max_bytes=self.retention.max_bytes,
+            max_msgs=self.retention.max_msgs,
+            duplicate_window=min(DUPLICATE_WINDOW_SECONDS, self.retention.max_age_seconds),
         )
 
 
@@ -52,6 +81,8 @@ class Topology:
     """Where each message travels and is stored, within one namespace ('' for none)."""
 
     namespace: str = ""
+    retention: Retention = field(default_factory=configured_retention)
+    """The limits of every stream but the dead letters' (those are kept by the same)."""
 
     def __post_init__(self) -> None:
         if self.namespace and not _NAMESPACE.fullmatch(self.namespace):
@@ -74,11 +105,16 @@ class Topology:
             StreamSpec(
                 self.stream_name(f"SHOPLAB_{context.upper()}"),
                 [self.wire(f"shoplab.{context}.>")],
+                self.retention,
             )
             for context in MESSAGING_CONTEXTS
         ]
         specs.append(
-            StreamSpec(self.stream_name(DEAD_LETTERS), [self.wire(f"{DEAD_LETTER_PREFIX}.>")])
+            StreamSpec(
+                self.stream_name(DEAD_LETTERS),
+                [self.wire(f"{DEAD_LETTER_PREFIX}.>")],
+                self.retention,
+            )
         )
         return specs
 
@@ -90,6 +126,14 @@ class Topology:
         if len(parts) < 3 or parts[0] != "shoplab" or parts[1] not in MESSAGING_CONTEXTS:
             raise ValueError(f"no stream stores subject {subject!r}")
         return self.stream_name(f"SHOPLAB_{parts[1].upper()}")
+
+    def events(self, context: str) -> str:
+        """The wire subject of every event ``context`` publishes (not the commands)."""
+        return self.wire(f"shoplab.{context}.events.>")
+
+    def stream_of(self, context: str) -> str:
+        """The stream that stores ``context``'s messages."""
+        return self.stream_for(f"shoplab.{context}.events.any")
 
     def dead_letters(self) -> str:
         return self.stream_name(DEAD_LETTERS)

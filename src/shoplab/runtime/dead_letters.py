@@ -1,6 +1,8 @@
 """Dead letters: the messages a consumer gave up on, and how to send them again.
 
-The services keep each dead letter in the JetStream stream ``SHOPLAB_DLQ``, on
+On RabbitMQ (an ``amqp://`` broker URL) ``rabbit_admin`` does the same with the
+dead-letter queue; below, NATS. The services keep each dead letter in the
+JetStream stream ``SHOPLAB_DLQ``, on
 ``shoplab.dlq.<consumer>`` (both prefixed by the run's namespace, if it has one):
 its data is the original envelope (JSON bytes), its headers say where it came
 from and why it failed. Replaying publishes the
@@ -28,6 +30,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from shoplab.platform.streams import DEAD_LETTER_PREFIX, Topology
+from shoplab.runtime.broker import is_rabbitmq
 
 ORIGINAL_SUBJECT = "Shoplab-Original-Subject"
 CONSUMER = "Shoplab-Consumer"
@@ -37,7 +40,7 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class BrokerUnreachable(ConnectionError):
-    """No NATS server answers at the broker URL."""
+    """No broker answers at the broker URL."""
 
 
 class DeadLetterNotFound(LookupError):
@@ -60,7 +63,7 @@ class DeadLetter:
     """The original envelope, byte for byte."""
 
     def envelope(self) -> dict[str, Any] | None:
-        return _parse(self.data)
+        return parse_envelope(self.data)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,10 @@ class Replayed:
 
 async def list_dead_letters(broker_url: str, topology: Topology | None = None) -> list[DeadLetter]:
     """Every dead letter, oldest first; none when the stream does not exist yet."""
+    if is_rabbitmq(broker_url):
+        from shoplab.runtime import rabbit_admin
+
+        return await rabbit_admin.list_dead_letters(broker_url, topology or Topology())
     async with _jetstream(broker_url) as js:
         return await _read_all(js, topology or Topology())
 
@@ -88,6 +95,10 @@ async def replay_dead_letter(
     may still be inside the stream's duplicate window, which would drop it.
     """
     topology = topology or Topology()
+    if is_rabbitmq(broker_url):
+        from shoplab.runtime import rabbit_admin
+
+        return await rabbit_admin.replay_dead_letter(broker_url, message_id, topology)
     async with _jetstream(broker_url) as js:
         letters = [
             letter for letter in await _read_all(js, topology) if letter.message_id == message_id
@@ -150,7 +161,7 @@ async def _read_all(js: JetStreamContext, topology: Topology) -> list[DeadLetter
 def _dead_letter(
     sequence: int, data: bytes, headers: dict[str, str], time: datetime | None
 ) -> DeadLetter:
-    envelope = _parse(data) or {}
+    envelope = parse_envelope(data) or {}
     deliveries = headers.get(DELIVERIES, "")
     return DeadLetter(
         sequence=sequence,
@@ -165,7 +176,7 @@ def _dead_letter(
     )
 
 
-def _parse(data: bytes) -> dict[str, Any] | None:
+def parse_envelope(data: bytes) -> dict[str, Any] | None:
     """The envelope as a dict, or None for bytes that are not a JSON object."""
     try:
         value = json.loads(data)

@@ -1,6 +1,7 @@
 """Sending a fault order to every instance of a running service (``shoplab fault``).
 
-The order goes out on the service's control subject with a reply inbox; each
+The order goes out on the service's control subject with a reply inbox (on
+RabbitMQ: routed by that subject, with a reply queue; see ``rabbit_admin``); each
 instance answers once. The sender waits until as many instances as the run
 has answered, or until the wait is over, and returns what each one said.
 """
@@ -17,6 +18,7 @@ from nats.aio.msg import Msg
 from shoplab.platform.faults import OPERATOR, FaultOrder, control_subject
 from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.streams import Topology
+from shoplab.runtime.broker import is_rabbitmq
 
 WAIT_SECONDS = 3.0
 
@@ -37,6 +39,12 @@ async def send_fault(
     wait: float = WAIT_SECONDS,
 ) -> list[dict[str, Any]]:
     """Publish ``order`` to every instance of ``service``; the answers that came back."""
+    if is_rabbitmq(broker_url):
+        from shoplab.runtime import rabbit_admin
+
+        return await rabbit_admin.send_fault(
+            broker_url, topology, service, order, instances=instances, wait=wait
+        )
     connection = await nats.connect(broker_url, connect_timeout=2, max_reconnect_attempts=1)
     answers: list[dict[str, Any]] = []
     everyone = asyncio.Event()

@@ -18,10 +18,12 @@ from shoplab.runtime import broker
 from shoplab.runtime.ports import free_ports
 from shoplab.runtime.scale import check_scale
 
-CONTEXTS = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
+CONTEXTS = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 """The bounded contexts that run as services, in the order they are started and listed."""
 GRPC_CONTEXTS = frozenset({"catalog", "inventory", "payments", "notifications"})
 """The services that answer queries over gRPC (identity and orders serve none)."""
+SINGLE_WRITERS = frozenset({"history"})
+"""The services that must run as one instance: the history's projector is the view's only writer."""
 
 
 def instance_ports(context: str) -> tuple[str, ...]:
@@ -60,6 +62,8 @@ class RunOptions:
     """Sync every commit and every broker write to disk: survives a power loss."""
     scale: Mapping[str, int] = field(default_factory=dict)
     """Instances per service (``--scale inventory=3``); one for a service not named."""
+    saga: str = "orchestration"
+    """How orders are settled in the microservices mode (``--saga``): every service reads it."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,10 @@ def monolith_plan(options: RunOptions) -> Plan:
 def microservices_plan(options: RunOptions) -> Plan:
     """The broker (unless external), the services' instances, then the gateway.
 
+    On RabbitMQ (``--broker amqp://...``) no NATS runs at all, and since the
+    registry is a NATS bucket every process is given the run's instances instead
+    (``SHOPLAB_DISCOVERY=static``).
+
     Service ``inventory`` scaled to 3 runs as ``inventory-1`` to ``inventory-3``,
     each on its own ports with ``SHOPLAB_INSTANCE`` set to its number. The first
     instance of every service starts (and migrates and seeds its database) before
@@ -99,7 +107,7 @@ def microservices_plan(options: RunOptions) -> Plan:
     Raises ValueError for an unusable ``--broker``, ``--database-url`` or
     ``--scale``, and ``NatsServerNotFound`` when the embedded broker has no binary.
     """
-    check_scale(options.scale, CONTEXTS)
+    check_scale(options.scale, CONTEXTS, single=SINGLE_WRITERS)
     instances = [(c, n) for c in CONTEXTS for n in range(1, options.scale.get(c, 1) + 1)]
     broker_ports = 2 if options.broker_url is None else 0
     count = sum(len(instance_ports(c)) for c, _ in instances) + broker_ports
@@ -119,7 +127,16 @@ def microservices_plan(options: RunOptions) -> Plan:
         "SHOPLAB_BROKER_URL": broker_url,
         "SHOPLAB_SERVICE_URLS": json.dumps(service_urls),
         "SHOPLAB_FSYNC": _flag(options.fsync),
+        "SHOPLAB_SAGA": options.saga,
     }
+    if broker.is_rabbitmq(broker_url):  # no NATS, so no registry: every process gets the list
+        shared_env["SHOPLAB_DISCOVERY"] = "static"
+        shared_env["SHOPLAB_DISCOVERY_INSTANCES"] = json.dumps(
+            [
+                {"service": c, "id": str(n), "host": "127.0.0.1", "ports": own_ports[(c, n)]}
+                for c, n in instances
+            ]
+        )
     services = [_service_spec(options, c, n, own_ports[(c, n)], shared_env) for c, n in instances]
     firsts = [spec for spec in services if spec.env["SHOPLAB_INSTANCE"] == "1"]
     others = [spec for spec in services if spec.env["SHOPLAB_INSTANCE"] != "1"]

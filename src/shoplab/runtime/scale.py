@@ -6,7 +6,7 @@ plenty on one machine: beyond that the processes compete for the same cores
 and the one SQLite writer, and teach nothing more.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 MAX_INSTANCES = 8
 
@@ -29,12 +29,20 @@ def parse_scale(values: Iterable[str], services: Sequence[str]) -> dict[str, int
     return scale
 
 
-def check_scale(scale: Mapping[str, int], services: Sequence[str]) -> None:
-    """ValueError for an unknown service or a count outside 1..MAX_INSTANCES."""
+def check_scale(
+    scale: Mapping[str, int], services: Sequence[str], single: Collection[str] = ()
+) -> None:
+    """ValueError for an unknown service, a count outside 1..MAX_INSTANCES, or more than
+    one instance of a service in ``single`` (one that must have a single writer)."""
     for service, count in scale.items():
         if service not in services:
             raise ValueError(
                 f"--scale: there is no service {service!r}; the services are {', '.join(services)}"
+            )
+        if service in single and count != 1:
+            raise ValueError(
+                f"--scale {service}={count}: {service} runs as one instance, because its "
+                "view has a single writer (the projector that follows the event logs)"
             )
         if not 1 <= count <= MAX_INSTANCES:
             raise ValueError(_range_error(service, str(count)))

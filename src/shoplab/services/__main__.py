@@ -13,7 +13,7 @@ from shoplab.platform.serve import serve
 from shoplab.platform.service import ServiceHost, ServiceParts
 from shoplab.platform.settings import PlatformSettings
 
-SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications")
+SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 
 
 def main() -> None:

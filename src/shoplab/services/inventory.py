@@ -1,4 +1,8 @@
-"""The inventory service: stock levels; reserves, commits, releases and returns stock on command."""
+"""The inventory service: stock levels; reserves, commits, releases and returns stock.
+
+It does so on command (an orchestrated saga) and, with ``SHOPLAB_SAGA=choreography``,
+also in reaction to the events of orders and payments.
+"""
 
 from shoplab import seed
 from shoplab.inventory.adapters.tables import outbox
@@ -15,11 +19,14 @@ def build(host: ServiceHost) -> ServiceParts:
         await inventory.migrate()
         await seed.seed_inventory(inventory)
 
+    subscriptions = inventory.subscriptions()
+    if host.settings.saga == "choreography":
+        subscriptions += inventory.choreography_subscriptions()
     return ServiceParts(
         routers=[inventory.router(host.auth)],
         grpc_services=[inventory.grpc_service()],
         grpc_callers=callers_of(SERVICE),
-        subscriptions=inventory.subscriptions(),
+        subscriptions=subscriptions,
         outboxes=[outbox],
         start=start,
     )

@@ -13,5 +13,6 @@ def build(host: ServiceHost) -> ServiceParts:
         grpc_services=[notifications.grpc_service()],
         grpc_callers=callers_of(SERVICE),
         subscriptions=notifications.subscriptions(),
+        outboxes=[notifications.outbox],
         start=notifications.migrate,
     )

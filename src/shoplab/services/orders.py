@@ -1,17 +1,22 @@
-"""The orders service: takes orders and settles each one with an orchestrated saga.
+"""The orders service: takes orders and settles each one with a saga.
 
 Placement asks catalog for prices and payments whether the method is accepted
-(over gRPC, balanced and resilient),
-then stores the order ``PENDING`` with the saga's first command, in one
-transaction. The saga advances on the answers of inventory and payments; a
-timer sends late steps again or compensates them.
+(over gRPC, balanced and resilient), then stores the order ``PENDING`` and
+publishes ``OrderPlaced``, in one transaction. ``SHOPLAB_SAGA`` chooses the style:
+
+- ``orchestration`` (default): a saga in this service sends one command at a time
+  and advances on the answers of inventory and payments; a timer sends late steps
+  again or compensates them;
+- ``choreography``: no commands and no timer; inventory and payments react to each
+  other's events, and this service settles the order from the events it sees.
 """
 
 from datetime import timedelta
 
 from shoplab.orders.bootstrap import OrdersContext
 from shoplab.orders.domain.saga import Timeouts
-from shoplab.orders.service_layer.ports import Collaborators
+from shoplab.orders.service_layer.choreography import SettleByChoreography
+from shoplab.orders.service_layer.ports import Collaborators, Settlement
 from shoplab.orders.service_layer.saga import SettleBySaga
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.service import ServiceHost, ServiceParts, every
@@ -25,16 +30,25 @@ def build(host: ServiceHost) -> ServiceParts:
         step=timedelta(seconds=host.settings.saga_step_timeout_seconds),
         attempts=host.settings.saga_step_attempts,
     )
+    choreography = host.settings.saga == "choreography"
+    settlement: Settlement = SettleByChoreography() if choreography else SettleBySaga(timeouts)
     collaborators = Collaborators(
         prices=GrpcPriceList(host.grpc_client("catalog")),
         methods=GrpcPaymentMethods(host.grpc_client("payments")),
-        settlement=SettleBySaga(timeouts),
+        settlement=settlement,
     )
 
     def connect(_uow: OrdersUnitOfWork) -> Collaborators:
         return collaborators
 
     orders = OrdersContext(host.database, connect)
+    if choreography:
+        return ServiceParts(
+            routers=[orders.router(host.auth), orders.choreography_router(host.auth)],
+            subscriptions=orders.choreography_subscriptions(),
+            outboxes=[orders.outbox],
+            start=orders.migrate,
+        )
     return ServiceParts(
         routers=[orders.router(host.auth), orders.saga_router(host.auth)],
         subscriptions=orders.saga_subscriptions(timeouts),

@@ -1,4 +1,8 @@
-"""The payments service: charges, refunds and voids payments on command."""
+"""The payments service: charges, refunds and voids payments.
+
+It does so on command (an orchestrated saga) and, with ``SHOPLAB_SAGA=choreography``,
+also in reaction to the events of orders and inventory.
+"""
 
 from shoplab.payments.adapters.tables import outbox
 from shoplab.payments.bootstrap import PaymentsContext
@@ -9,11 +13,14 @@ from shoplab.services.allow_list import callers_of
 
 def build(host: ServiceHost) -> ServiceParts:
     payments = PaymentsContext(host.database)
+    subscriptions = payments.subscriptions()
+    if host.settings.saga == "choreography":
+        subscriptions += payments.choreography_subscriptions()
     return ServiceParts(
         routers=[payments.router(host.auth)],
         grpc_services=[payments.grpc_service()],
         grpc_callers=callers_of(SERVICE),
-        subscriptions=payments.subscriptions(),
+        subscriptions=subscriptions,
         outboxes=[outbox],
         start=payments.migrate,
     )

@@ -9,7 +9,15 @@ from shoplab.contracts.events.inventory import (
     StockReserved,
     StockReturned,
 )
-from shoplab.contracts.events.orders import OrderApproved, OrderCancelled, OrderRejected
+from shoplab.contracts.events.notifications import NotificationSent
+from shoplab.contracts.events.orders import (
+    OrderApproved,
+    OrderCancellationRequested,
+    OrderCancelled,
+    OrderPlaced,
+    OrderRejected,
+    PlacedLine,
+)
 from shoplab.contracts.events.payments import (
     PaymentCharged,
     PaymentFailed,
@@ -19,9 +27,11 @@ from shoplab.contracts.events.payments import (
 
 ALL_EVENTS: tuple[type[Message], ...] = (
     CustomerRegistered,
+    OrderPlaced,
     OrderApproved,
     OrderRejected,
     OrderCancelled,
+    OrderCancellationRequested,
     StockReserved,
     StockReservationFailed,
     StockCommitted,
@@ -31,18 +41,23 @@ ALL_EVENTS: tuple[type[Message], ...] = (
     PaymentFailed,
     PaymentRefunded,
     PaymentVoided,
+    NotificationSent,
 )
 
 __all__ = [
     "ALL_EVENTS",
     "CustomerRegistered",
+    "NotificationSent",
     "OrderApproved",
+    "OrderCancellationRequested",
     "OrderCancelled",
+    "OrderPlaced",
     "OrderRejected",
     "PaymentCharged",
     "PaymentFailed",
     "PaymentRefunded",
     "PaymentVoided",
+    "PlacedLine",
     "StockCommitted",
     "StockReleased",
     "StockReservationFailed",

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 
 from shoplab.platform.migrate import Migrations
-from shoplab.platform.tables import inbox_table
+from shoplab.platform.tables import inbox_table, outbox_table
 
 metadata = MetaData()
 
@@ -29,6 +29,7 @@ sent = Table(
 )
 
 inbox = inbox_table(metadata, "notifications")
+outbox = outbox_table(metadata, "notifications")
 
 MIGRATIONS = Migrations(
     "notifications", metadata, Path(__file__).parent / "migrations" / "versions"

@@ -3,7 +3,9 @@
 They run inside the idempotent-consumer wrapper of the chassis, so a message
 delivered twice records (and sends) one notification. Sending happens before
 the commit: a crash between the two sends again on redelivery, which is the
-at-least-once price of an external side effect.
+at-least-once price of an external side effect. ``NotificationSent`` goes into
+the outbox in the transaction that records the notification, so the order
+history learns of every notification recorded, and of no other.
 """
 
 from collections.abc import Awaitable, Callable
@@ -15,6 +17,7 @@ from shoplab.contracts.events import (
     OrderCancelled,
     OrderRejected,
 )
+from shoplab.contracts.events.notifications import NotificationSent
 from shoplab.contracts.events.orders import OrderOutcome
 from shoplab.notifications.domain.model import (
     Contact,
@@ -47,9 +50,7 @@ OutcomeHandler = Callable[[OrderOutcome, Envelope, NotificationsUnitOfWork], Awa
 def notify_outcome(sender: Sender) -> OutcomeHandler:
     """The handler for the order outcome events, bound to a sender."""
 
-    async def handle(
-        event: OrderOutcome, _envelope: Envelope, uow: NotificationsUnitOfWork
-    ) -> None:
+    async def handle(event: OrderOutcome, envelope: Envelope, uow: NotificationsUnitOfWork) -> None:
         contact = await uow.contacts.get(event.customer_id)
         if contact is None:
             raise RecipientUnknown(event.customer_id)
@@ -58,5 +59,15 @@ def notify_outcome(sender: Sender) -> OutcomeHandler:
         )
         await sender.send(notification)
         await uow.notifications.add(notification)
+        await uow.publish(
+            NotificationSent(
+                order_id=notification.order_id,
+                notification_kind=notification.kind.value,
+                recipient=notification.recipient,
+                sent_at=notification.sent_at,
+            ),
+            correlation_id=event.order_id,
+            causation_id=envelope.message_id,
+        )
 
     return handle

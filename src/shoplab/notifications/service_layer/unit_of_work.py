@@ -1,4 +1,4 @@
-"""The notifications unit of work, with its inbox."""
+"""The notifications unit of work, with its inbox and its outbox."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,6 +9,7 @@ from shoplab.platform.unit_of_work import SqlUnitOfWork
 
 class NotificationsUnitOfWork(SqlUnitOfWork):
     inbox = tables.inbox
+    outbox = tables.outbox
     contacts: SqlContactRepository
     notifications: SqlNotificationLog
 

@@ -69,6 +69,18 @@ sagas = Table(
 )
 """One row per order placed by a saga (microservices mode); the monolith leaves it empty."""
 
+choreographies = Table(
+    "orders_choreographies",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("outcome", String(16)),
+    Column("facts", JSON, nullable=False),
+    Column("history", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""What orders saw of each order's choreographed saga (``SHOPLAB_SAGA=choreography`` only)."""
+
 outbox = outbox_table(metadata, "orders")
 inbox = inbox_table(metadata, "orders")
 

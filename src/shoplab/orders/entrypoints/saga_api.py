@@ -1,12 +1,18 @@
-"""``GET /api/admin/sagas/{order_id}``: the steps of an order's saga (microservices mode)."""
+"""``GET /api/admin/sagas/{order_id}``: the steps of an order's saga (microservices mode).
 
-from collections.abc import Callable
+Both saga styles answer in the same shape: the orchestrated saga from its own history,
+the choreographed one from the events the orders service saw.
+"""
+
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from shoplab.orders.domain.saga import StepRecord
+from shoplab.orders.service_layer.choreography import choreography_of
 from shoplab.orders.service_layer.saga import saga_of
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
@@ -23,18 +29,36 @@ class SagaView(BaseModel):
     state: str
     steps: list[SagaStepView]
 
+    @classmethod
+    def of(cls, order_id: str, state: str, steps: list[StepRecord]) -> "SagaView":
+        return cls(
+            order_id=order_id,
+            state=state,
+            steps=[SagaStepView(name=r.name, status=r.status, at=r.at) for r in steps],
+        )
 
-def build_saga_router(new_uow: Callable[[], OrdersUnitOfWork], auth: Authenticator) -> APIRouter:
+
+Lookup = Callable[[OrdersUnitOfWork, str], Awaitable[SagaView]]
+
+
+async def orchestrated(uow: OrdersUnitOfWork, order_id: str) -> SagaView:
+    found = await saga_of(uow, order_id)
+    return SagaView.of(found.order_id, found.state.value, found.history)
+
+
+async def choreographed(uow: OrdersUnitOfWork, order_id: str) -> SagaView:
+    found = await choreography_of(uow, order_id)
+    return SagaView.of(found.order_id, found.state.value, found.steps)
+
+
+def build_saga_router(
+    new_uow: Callable[[], OrdersUnitOfWork], auth: Authenticator, lookup: Lookup = orchestrated
+) -> APIRouter:
     router = APIRouter(tags=["administration"])
 
     @router.get("/api/admin/sagas/{order_id}")
     async def saga(order_id: str, _admin: Annotated[Principal, Depends(auth.admin)]) -> SagaView:
         """Where the order's saga stands, and every step it took."""
-        found = await saga_of(new_uow(), order_id)
-        return SagaView(
-            order_id=found.order_id,
-            state=found.state.value,
-            steps=[SagaStepView(name=r.name, status=r.status, at=r.at) for r in found.history],
-        )
+        return await lookup(new_uow(), order_id)
 
     return router

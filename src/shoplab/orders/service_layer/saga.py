@@ -75,7 +75,7 @@ async def advance(
     decision = transition(saga, now())
     await _send(uow, order, saga, decision.send, cause)
     if decision.settle is not None:
-        _settle_order(order, decision.settle, decision.reason)
+        settle_order(order, decision.settle, decision.reason)
         await uow.orders.save(order)
         await announce(uow, order, causation_id=cause.message_id if cause else None)
         log.info("saga finished", order_id=order_id, state=saga.state, reason=saga.reason)
@@ -117,7 +117,8 @@ async def saga_of(uow: OrdersUnitOfWork, order_id: str) -> Saga:
     return saga
 
 
-def _settle_order(order: Order, status: OrderStatus, reason: Reason | None) -> None:
+def settle_order(order: Order, status: OrderStatus, reason: Reason | None) -> None:
+    """Give the order the final status a saga (either style) decided."""
     at = now()
     if status is OrderStatus.APPROVED:
         order.approve(at)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from shoplab.orders.adapters.repository import OrderSummary
 from shoplab.orders.domain.model import InvalidOrder, Order, OrderLine, OrderNotFound
-from shoplab.orders.service_layer.announce import announce
+from shoplab.orders.service_layer.announce import announce, announce_placement
 from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.ports import Collaborators
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
@@ -38,6 +38,7 @@ async def place_order(uow: OrdersUnitOfWork, connect: Connect, command: PlaceOrd
                 return earlier
         collaborators = connect(uow)
         order = await _new_order(collaborators, order_id, command)
+        await announce_placement(uow, order, command.payment_method)
         await collaborators.settlement.settle(uow, order, command.payment_method)
         await uow.orders.add(order)
         await announce(uow, order)

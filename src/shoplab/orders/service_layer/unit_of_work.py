@@ -1,8 +1,9 @@
-"""The orders unit of work, with its outbox, its inbox and its sagas."""
+"""The orders unit of work, with its outbox, its inbox and its sagas (either style)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters import tables
+from shoplab.orders.adapters.choreography_repository import SqlChoreographyRepository
 from shoplab.orders.adapters.repository import SqlIdempotencyKeys, SqlOrderRepository
 from shoplab.orders.adapters.saga_repository import SqlSagaRepository
 from shoplab.platform.unit_of_work import SqlUnitOfWork
@@ -14,8 +15,10 @@ class OrdersUnitOfWork(SqlUnitOfWork):
     orders: SqlOrderRepository
     idempotency_keys: SqlIdempotencyKeys
     sagas: SqlSagaRepository
+    choreographies: SqlChoreographyRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.orders = SqlOrderRepository(session)
         self.idempotency_keys = SqlIdempotencyKeys(session)
         self.sagas = SqlSagaRepository(session)
+        self.choreographies = SqlChoreographyRepository(session)

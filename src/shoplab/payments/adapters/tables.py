@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
 
 from shoplab.platform.migrate import Migrations
 from shoplab.platform.tables import inbox_table, outbox_table
@@ -22,6 +22,19 @@ payments = Table(
     Column("refunded_cents", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+charge_requests = Table(
+    "payments_charge_requests",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("amount_cents", Integer),
+    Column("currency", String(3)),
+    Column("method", String(64)),
+    Column("stock_reserved", Boolean, nullable=False),
+    Column("charge_taken", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""What a choreographed saga told payments about each order (``SHOPLAB_SAGA=choreography``)."""
 
 outbox = outbox_table(metadata, "payments")
 inbox = inbox_table(metadata, "payments")

@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.payments.adapters import tables
+from shoplab.payments.adapters.charge_request_repository import SqlChargeRequests
 from shoplab.payments.adapters.repository import SqlPaymentRepository
 from shoplab.platform.unit_of_work import SqlUnitOfWork
 
@@ -11,6 +12,8 @@ class PaymentsUnitOfWork(SqlUnitOfWork):
     outbox = tables.outbox
     inbox = tables.inbox
     payments: SqlPaymentRepository
+    charge_requests: SqlChargeRequests
 
     def bind(self, session: AsyncSession) -> None:
         self.payments = SqlPaymentRepository(session)
+        self.charge_requests = SqlChargeRequests(session)

@@ -3,8 +3,8 @@
 - ``registration.registered``: hold this instance in the NATS key-value registry
   (put, heartbeat every TTL/3, delete on a clean exit);
 - ``RegistryResolver`` / ``DnsResolver``: the live instances of a service, from
-  the registry's watch or from DNS names on Kubernetes (``wiring`` picks one
-  from the settings);
+  the registry's watch or from DNS names on Kubernetes; ``StaticResolver``: a list
+  the runtime gives (runs on RabbitMQ) (``wiring`` picks one from the settings);
 - ``Balancer``: round robin over them, skipping instances a caller marked failed.
 
 See docs/discovery.md.
@@ -17,6 +17,7 @@ from shoplab.platform.discovery.instance import Instance
 from shoplab.platform.discovery.registration import Registration, registered
 from shoplab.platform.discovery.registry_resolver import RegistryResolver
 from shoplab.platform.discovery.resolver import Resolver
+from shoplab.platform.discovery.static import StaticResolver
 from shoplab.platform.discovery.wiring import local_instance, resolver_from_settings, uses_registry
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Registration",
     "RegistryResolver",
     "Resolver",
+    "StaticResolver",
     "bucket_name",
     "local_instance",
     "open_bucket",

@@ -1,4 +1,10 @@
-"""A fixed list of instances: for tests, and for a caller given addresses by hand."""
+"""A fixed list of instances: for runs without a registry, tests, and addresses given by hand.
+
+On RabbitMQ there is no NATS key-value registry; the local runtime gives every
+instance its ports before starting it, so it can hand every process the full list
+(``SHOPLAB_DISCOVERY=static``). An instance that is down is still listed: callers
+learn it from a failed call, and the balancer skips it for a while.
+"""
 
 from shoplab.platform.discovery.instance import Instance
 

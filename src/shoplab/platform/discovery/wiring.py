@@ -4,6 +4,9 @@
 the NATS key-value registry (``registration.registered``) and callers watch it.
 ``SHOPLAB_DISCOVERY=dns``: nothing registers, since Kubernetes knows the pods;
 callers look names up.
+``SHOPLAB_DISCOVERY=static``: nothing registers either; the runtime, which gave
+every instance its ports, lists them all in ``SHOPLAB_DISCOVERY_INSTANCES``. Runs
+on RabbitMQ use it, since the registry is a NATS key-value bucket.
 """
 
 from nats.js import JetStreamContext
@@ -12,6 +15,7 @@ from shoplab.platform.discovery.dns import DnsResolver
 from shoplab.platform.discovery.instance import Instance
 from shoplab.platform.discovery.registry_resolver import RegistryResolver
 from shoplab.platform.discovery.resolver import Resolver
+from shoplab.platform.discovery.static import StaticResolver
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.streams import Topology
 
@@ -38,8 +42,12 @@ def resolver_from_settings(
             settings.discovery_dns_namespace,
             settings.discovery_dns_ports,
         )
+    if settings.discovery == "static":
+        return StaticResolver([Instance.model_validate(i) for i in settings.discovery_instances])
     if js is None:
-        raise ValueError("the registry resolver needs a JetStream context")
+        raise ValueError(
+            "the registry resolver needs NATS JetStream; without NATS use SHOPLAB_DISCOVERY=static"
+        )
     return RegistryResolver(
         js, Topology(settings.broker_namespace), ttl=settings.discovery_ttl_seconds
     )

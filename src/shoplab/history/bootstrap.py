@@ -1,0 +1,67 @@
+"""The history context's composition root: the view, its projector and its endpoints."""
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import structlog
+from fastapi import APIRouter
+
+from shoplab.history.adapters.tables import MIGRATIONS
+from shoplab.history.entrypoints.api import build_router, lag_view
+from shoplab.history.entrypoints.metrics import LagGauges
+from shoplab.history.service_layer.projector import Lag, Projector
+from shoplab.history.service_layer.unit_of_work import HistoryUnitOfWork
+from shoplab.platform.auth import Authenticator
+from shoplab.platform.database import Database
+from shoplab.platform.event_log import EventLog
+from shoplab.platform.migrate import upgrade
+
+log = structlog.get_logger(__name__)
+
+LAG_PROBE_SECONDS = 1.0
+
+
+class HistoryContext:
+    def __init__(self, database: Database, event_log: EventLog) -> None:
+        self.database = database
+        self.event_log = event_log
+        self.projector = Projector(event_log, self.uow)
+        self._gauges: LagGauges | None = None
+        self._lag: list[Lag] = []
+
+    def uow(self) -> HistoryUnitOfWork:
+        return HistoryUnitOfWork(self.database)
+
+    async def start(self) -> None:
+        """Migrate the view and connect to the log (before the projector and any request)."""
+        await upgrade(self.database, MIGRATIONS)
+        await self.event_log.start()
+
+    def router(self, auth: Authenticator) -> APIRouter:
+        return build_router(self.uow, self.projector, auth)
+
+    def background(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """The projector, and the probe that keeps the lag gauges current."""
+        return [self.project, self.probe_lag]
+
+    async def project(self) -> None:
+        try:
+            await self.projector.run()
+        finally:
+            await self.event_log.stop()
+
+    async def probe_lag(self) -> None:
+        self._gauges = self._gauges or LagGauges()
+        while True:
+            await asyncio.sleep(LAG_PROBE_SECONDS)
+            try:
+                self._lag = await self.projector.lag()
+            except Exception:
+                log.warning("history lag probe failed", exc_info=True)
+                continue
+            self._gauges.show(self._lag)
+
+    def health(self) -> dict[str, Any]:
+        """What the readiness answer tells: the lag at the last probe."""
+        return {"history": lag_view(self._lag).model_dump()}

@@ -1,0 +1,78 @@
+"""Reading a context's events as a log: from any position, again and again.
+
+A queue forgets a message once it is acknowledged; a log keeps it (within its
+retention limits), so a reader can start from the first message still kept,
+stop, and come back later to where it was. Read models need the log: the order
+history stores the position it has applied up to in the same transaction as its
+view, and a rebuild empties the view and reads again from position 0.
+
+Implementations: JetStream streams (NATS) and RabbitMQ streams.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shoplab.contracts.envelope import Envelope
+from shoplab.platform.settings import PlatformSettings
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One event as the log keeps it."""
+
+    source: str
+    """The context that published it (``orders``, ``payments``...)."""
+    position: int
+    """Its place in the source's log, from 1 and increasing (gaps allowed)."""
+    stored_at: datetime
+    """When the log stored it (UTC)."""
+    envelope: Envelope
+    pending: int | None
+    """How many events of the source the log holds after this one, when it knows."""
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """The newest event of a source that the log keeps."""
+
+    position: int
+    stored_at: datetime
+
+
+class EventLog(Protocol):
+    """The events of several contexts, each readable from any position."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def read(self, source: str, after: int) -> AsyncIterator[LoggedEvent]:
+        """The events of ``source`` after position ``after``, then each new one as it is
+        stored: the iteration does not end. Position 0 reads from the first event kept."""
+        ...
+
+    async def head(self, source: str) -> LogHead | None:
+        """The newest event of ``source`` kept, or ``None`` when the log holds none: a reader
+        whose position has reached it is caught up."""
+        ...
+
+
+def open_event_log(settings: PlatformSettings, *, name: str = "event-log") -> EventLog:
+    """The log of the run's broker, chosen by the scheme of ``SHOPLAB_BROKER_URL``."""
+    url = settings.broker_url
+    if not url:
+        raise RuntimeError("SHOPLAB_BROKER_URL is not set: there is no log to read")
+    scheme = url.partition("://")[0].lower()
+    if scheme in {"nats", "tls"}:
+        from shoplab.platform.nats_log import NatsEventLog
+        from shoplab.platform.streams import Topology
+
+        return NatsEventLog(url, Topology(settings.broker_namespace), name=name)
+    if scheme in {"amqp", "amqps"}:
+        from shoplab.platform.rabbit_log import RabbitEventLog
+        from shoplab.platform.streams import Topology
+
+        return RabbitEventLog(url, Topology(settings.broker_namespace), name=name)
+    raise ValueError(f"no event log for a {scheme}:// broker")
