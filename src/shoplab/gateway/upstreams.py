@@ -32,10 +32,14 @@ from shoplab.platform.resilience import (
     RetryConfig,
     deadline,
 )
+from shoplab.platform.serve import KEEP_ALIVE_SECONDS
 
 log = structlog.get_logger(__name__)
 
-POOL_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+POOL_LIMITS = httpx.Limits(
+    max_connections=200, max_keepalive_connections=50, keepalive_expiry=KEEP_ALIVE_SECONDS / 2
+)
+"""Idle connections are dropped well before the services close them (see ``serve``)."""
 USE_CLIENT_DEFAULT = httpx.USE_CLIENT_DEFAULT
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 """Only these are retried (on another instance): a POST may have taken effect."""
