@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel
 
+from shoplab.contracts.views import OrderList, OrderSummary
 from shoplab.history.domain.model import OrderHistory
 from shoplab.history.service_layer import queries
 from shoplab.history.service_layer.projector import Lag, Projector
@@ -21,20 +22,6 @@ from shoplab.history.service_layer.unit_of_work import HistoryUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
 
 MAX_LISTED = 100
-
-
-class OrderSummary(BaseModel):
-    order_id: str
-    status: str
-    reason: str | None
-    total_cents: int
-    currency: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class OrderList(BaseModel):
-    items: list[OrderSummary]
 
 
 class HistoryEntry(BaseModel):

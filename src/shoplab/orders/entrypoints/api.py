@@ -1,12 +1,12 @@
 """The orders context's public REST endpoints."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shoplab.contracts.views import OrderList, OrderSummary
 from shoplab.orders.domain.model import MAX_LINES, MAX_QUANTITY, Order
 from shoplab.orders.service_layer import services
 from shoplab.orders.service_layer.commands import PlaceOrder
@@ -51,16 +51,6 @@ class LineView(BaseModel):
     unit_price_cents: int
 
 
-class OrderSummary(BaseModel):
-    order_id: str
-    status: str
-    reason: str | None
-    total_cents: int
-    currency: str
-    created_at: datetime
-    updated_at: datetime
-
-
 class OrderView(OrderSummary):
     customer_id: str
     items: list[LineView]
@@ -83,10 +73,6 @@ class OrderView(OrderSummary):
                 for line in order.lines
             ],
         )
-
-
-class OrderList(BaseModel):
-    items: list[OrderSummary]
 
 
 IdempotencyKey = Annotated[
