@@ -29,7 +29,10 @@ class HistoryClient:
     def __init__(self, run: RunState, data_dir: Path) -> None:
         found = [p for p in run.processes if p.name == "history-1"]
         if not found:
-            raise HistoryUnavailable(f"the run in {data_dir} ({run.mode}) has no history service")
+            raise HistoryUnavailable(
+                f"the run in {data_dir} ({run.mode}) has no history service: "
+                "its orders service answers the order list from its own tables"
+            )
         self._url = f"http://127.0.0.1:{found[0].ports['http']}"
         self._credentials = ServiceCredentials(load_service_secret(data_dir), OPERATOR)
 
