@@ -255,14 +255,19 @@ async def test_every_event_delivered_twice_changes_nothing(
     message id) and as a participant that emitted it twice (a new message id)."""
     placed = await shop.place(2, "pm_card_visa")
     await shop.settled(placed.order_id, OrderStatus.APPROVED)
-    envelopes = await _stored_envelopes(jetstream, shop.topology)
-    assert {e.type for e in envelopes} >= {
+    placement = {
         "OrderPlaced",
         "StockReserved",
         "PaymentCharged",
         "StockCommitted",
         "OrderApproved",
     }
+
+    async def all_published() -> bool:  # the last event leaves the outbox after the commit
+        return {e.type for e in await _stored_envelopes(jetstream, shop.topology)} >= placement
+
+    await eventually(all_published, f"every event of the placement stored: {placement}")
+    envelopes = await _stored_envelopes(jetstream, shop.topology)
     for envelope in envelopes:
         again = envelope.model_copy(update={"message_id": str(uuid.uuid4())})
         for copy in (envelope, again):
