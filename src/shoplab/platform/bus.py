@@ -17,6 +17,7 @@ from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.streams import Retention, Topology
 
 AMQP_SCHEMES = frozenset({"amqp", "amqps"})
+NATS_SCHEMES = frozenset({"nats", "tls"})
 
 
 class Bus(Protocol):
@@ -38,6 +39,10 @@ class Bus(Protocol):
 
 def is_amqp(url: str) -> bool:
     return urlsplit(url).scheme in AMQP_SCHEMES
+
+
+def is_nats(url: str) -> bool:
+    return urlsplit(url).scheme in NATS_SCHEMES
 
 
 def open_bus(url: str, *, service: str, settings: PlatformSettings) -> Bus:

@@ -13,9 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from shoplab.contracts.envelope import Envelope
+from shoplab.platform.bus import is_amqp, is_nats
 from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.streams import Retention, Topology
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,13 @@ def open_event_log(settings: PlatformSettings, *, name: str = "event-log") -> Ev
     url = settings.broker_url
     if not url:
         raise RuntimeError("SHOPLAB_BROKER_URL is not set: there is no log to read")
-    scheme = url.partition("://")[0].lower()
-    if scheme in {"nats", "tls"}:
-        from shoplab.platform.nats_log import NatsEventLog
-        from shoplab.platform.streams import Topology
-
-        return NatsEventLog(url, Topology(settings.broker_namespace), name=name)
-    if scheme in {"amqp", "amqps"}:
+    topology = Topology(settings.broker_namespace, Retention.from_settings(settings))
+    if is_amqp(url):
         from shoplab.platform.rabbit_log import RabbitEventLog
-        from shoplab.platform.streams import Topology
 
-        return RabbitEventLog(url, Topology(settings.broker_namespace), name=name)
-    raise ValueError(f"no event log for a {scheme}:// broker")
+        return RabbitEventLog(url, topology, name=name)
+    if is_nats(url):
+        from shoplab.platform.nats_log import NatsEventLog
+
+        return NatsEventLog(url, topology, name=name)
+    raise ValueError(f"no event log for a {urlsplit(url).scheme}:// broker")

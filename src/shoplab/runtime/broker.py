@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shoplab.platform.bus import AMQP_SCHEMES
+
 SERVER_NAME = "shoplab-nats-1"
 
 
@@ -42,7 +44,7 @@ def check_broker_url(url: str) -> str:
     (or ``amqps://``) is a RabbitMQ server, which replaces NATS altogether.
     """
     parts = urlsplit(url)
-    if parts.scheme not in {"nats", "amqp", "amqps"}:
+    if parts.scheme not in {"nats", *AMQP_SCHEMES}:
         raise ValueError(
             f"the broker URL must be nats://HOST:PORT or amqp://USER:PASS@HOST:PORT/, not {url!r}"
         )
@@ -53,10 +55,6 @@ def check_broker_url(url: str) -> str:
     if not parts.hostname or port is None:
         raise ValueError(f"the broker URL must name a host and a port: {url!r}")
     return url
-
-
-def is_rabbitmq(url: str) -> bool:
-    return urlsplit(url).scheme in {"amqp", "amqps"}
 
 
 def without_password(url: str) -> str:

@@ -29,8 +29,8 @@ import nats.errors
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from shoplab.platform.bus import is_amqp
 from shoplab.platform.streams import DEAD_LETTER_PREFIX, Topology
-from shoplab.runtime.broker import is_rabbitmq
 
 ORIGINAL_SUBJECT = "Shoplab-Original-Subject"
 CONSUMER = "Shoplab-Consumer"
@@ -78,7 +78,7 @@ class Replayed:
 
 async def list_dead_letters(broker_url: str, topology: Topology | None = None) -> list[DeadLetter]:
     """Every dead letter, oldest first; none when the stream does not exist yet."""
-    if is_rabbitmq(broker_url):
+    if is_amqp(broker_url):
         from shoplab.runtime import rabbit_admin
 
         return await rabbit_admin.list_dead_letters(broker_url, topology or Topology())
@@ -95,7 +95,7 @@ async def replay_dead_letter(
     may still be inside the stream's duplicate window, which would drop it.
     """
     topology = topology or Topology()
-    if is_rabbitmq(broker_url):
+    if is_amqp(broker_url):
         from shoplab.runtime import rabbit_admin
 
         return await rabbit_admin.replay_dead_letter(broker_url, message_id, topology)

@@ -15,10 +15,10 @@ from typing import Any
 import nats
 from nats.aio.msg import Msg
 
+from shoplab.platform.bus import is_amqp
 from shoplab.platform.faults import OPERATOR, FaultOrder, control_subject
 from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.streams import Topology
-from shoplab.runtime.broker import is_rabbitmq
 
 WAIT_SECONDS = 3.0
 
@@ -39,7 +39,7 @@ async def send_fault(
     wait: float = WAIT_SECONDS,
 ) -> list[dict[str, Any]]:
     """Publish ``order`` to every instance of ``service``; the answers that came back."""
-    if is_rabbitmq(broker_url):
+    if is_amqp(broker_url):
         from shoplab.runtime import rabbit_admin
 
         return await rabbit_admin.send_fault(

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shoplab.platform.bus import is_amqp
 from shoplab.platform.service_auth import ensure_service_secret
 from shoplab.runtime import broker
 from shoplab.runtime.ports import free_ports
@@ -129,7 +130,7 @@ def microservices_plan(options: RunOptions) -> Plan:
         "SHOPLAB_FSYNC": _flag(options.fsync),
         "SHOPLAB_SAGA": options.saga,
     }
-    if broker.is_rabbitmq(broker_url):  # no NATS, so no registry: every process gets the list
+    if is_amqp(broker_url):  # no NATS, so no registry: every process gets the list
         shared_env["SHOPLAB_DISCOVERY"] = "static"
         shared_env["SHOPLAB_DISCOVERY_INSTANCES"] = json.dumps(
             [
