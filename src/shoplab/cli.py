@@ -23,10 +23,13 @@ from shoplab.runtime import dead_letters, faults, state
 from shoplab.runtime.broker import NatsServerNotFound, without_password
 from shoplab.runtime.health import probe_all
 from shoplab.runtime.history import HistoryClient, HistoryUnavailable
+from shoplab.runtime.logs_cli import logs_command
 from shoplab.runtime.plans import CONTEXTS, PLANS, RunOptions, prepare
 from shoplab.runtime.ports import RESERVED_PORTS, port_free
+from shoplab.runtime.prometheus_cli import prometheus_config_command
 from shoplab.runtime.scale import parse_scale
 from shoplab.runtime.supervisor import StartFailed, Supervisor
+from shoplab.runtime.trace_cli import trace_command
 
 app = typer.Typer(
     help="shoplab: a runnable reference system for microservices.", no_args_is_help=True
@@ -347,6 +350,11 @@ def history_rebuild(
     if not as_json:
         console.print(f"rebuilt in {time.monotonic() - started:.1f} s.")
     _print_history(answer, as_json)
+
+
+app.command("trace")(trace_command)
+app.command("logs")(logs_command)
+app.command("prometheus-config")(prometheus_config_command)
 
 
 def _on_history(

@@ -23,7 +23,6 @@ from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
-from shoplab.inventory.domain.model import StockItem
 from shoplab.inventory.service_layer import services as inventory
 from shoplab.platform.database import Database
 from shoplab.platform.messaging import Subscription
@@ -31,9 +30,10 @@ from shoplab.platform.nats_bus import NatsBus
 from shoplab.platform.relay import OutboxRelay
 from shoplab.platform.streams import Topology
 
+from .inventory import context
 from .nats_server import nats_url
 
-__all__ = ["nats_url"]
+__all__ = ["context", "nats_url"]
 
 SETTLE_SECONDS = 10.0
 
@@ -41,18 +41,6 @@ SETTLE_SECONDS = 10.0
 @pytest.fixture
 def topology() -> Topology:
     return Topology(namespace=f"t{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-async def context(tmp_path: Path) -> AsyncIterator[InventoryContext]:
-    database = Database(f"sqlite:///{tmp_path / 'inventory.db'}")
-    context = InventoryContext(database)
-    await context.migrate()
-    async with context.uow() as uow:
-        await uow.stock.add(StockItem("SKU-1", 10))
-        await uow.commit()
-    yield context
-    await database.dispose()
 
 
 @pytest.fixture

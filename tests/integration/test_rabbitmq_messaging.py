@@ -9,7 +9,6 @@ import sys
 import textwrap
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import aio_pika
 import pytest
@@ -20,32 +19,19 @@ from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
-from shoplab.inventory.domain.model import StockItem
 from shoplab.inventory.service_layer import services as inventory
-from shoplab.platform.database import Database
 from shoplab.platform.messaging import PublisherUnavailable, Subscription
 from shoplab.platform.rabbit_bus import RabbitBus, Unroutable
 from shoplab.platform.rabbit_topology import RabbitTopology, declare_exchange
 from shoplab.platform.relay import OutboxRelay
 from shoplab.platform.streams import Topology
 
+from .inventory import context
 from .rabbitmq import rabbitmq_url, topology
 
-__all__ = ["rabbitmq_url", "topology"]
+__all__ = ["context", "rabbitmq_url", "topology"]
 
 SETTLE_SECONDS = 15.0
-
-
-@pytest.fixture
-async def context(tmp_path: Path) -> AsyncIterator[InventoryContext]:
-    database = Database(f"sqlite:///{tmp_path / 'inventory.db'}")
-    context = InventoryContext(database)
-    await context.migrate()
-    async with context.uow() as uow:
-        await uow.stock.add(StockItem("SKU-1", 10))
-        await uow.commit()
-    yield context
-    await database.dispose()
 
 
 @pytest.fixture

@@ -39,7 +39,12 @@ class Envelope(BaseModel):
 
     @classmethod
     def wrap(
-        cls, message: Message, *, correlation_id: str | None = None, causation_id: str | None = None
+        cls,
+        message: Message,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        trace_context: dict[str, str] | None = None,
     ) -> Self:
         return cls(
             type=type(message).__name__,
@@ -47,5 +52,6 @@ class Envelope(BaseModel):
             subject=type(message).subject(),
             correlation_id=correlation_id,
             causation_id=causation_id,
+            trace_context=trace_context or {},
             payload=message.model_dump(mode="json"),
         )

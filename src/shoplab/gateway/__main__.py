@@ -8,9 +8,9 @@ is the fallback without a registry).
 import argparse
 
 from shoplab.gateway.app import Gateway
-from shoplab.platform.logging import configure_logging
 from shoplab.platform.serve import serve
 from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.telemetry.setup import configure_telemetry
 
 
 def main() -> None:
@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
     settings = PlatformSettings()
-    configure_logging("gateway", settings.instance, settings.log_level)
+    configure_telemetry("gateway", settings)
     serve(Gateway(settings).app(), host=args.host, port=args.port)
 
 

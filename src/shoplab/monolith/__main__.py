@@ -7,9 +7,9 @@ settings come from ``SHOPLAB_*`` variables.
 import argparse
 
 from shoplab.monolith.app import Monolith
-from shoplab.platform.logging import configure_logging
 from shoplab.platform.serve import serve
 from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.telemetry.setup import configure_telemetry
 
 
 def main() -> None:
@@ -18,7 +18,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
     settings = PlatformSettings()
-    configure_logging("monolith", settings.instance, settings.log_level)
+    configure_telemetry("monolith", settings)
     serve(Monolith(settings).app(), host=args.host, port=args.port)
 
 

@@ -21,6 +21,9 @@ NATS_SCHEMES = frozenset({"nats", "tls"})
 
 
 class Bus(Protocol):
+    system: str
+    """The broker's name on spans (``messaging.system``): ``nats`` or ``rabbitmq``."""
+
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Register durable consumers; call before ``start``."""
 

@@ -14,11 +14,8 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 READ_ONLY = "shoplab_read_only"
@@ -57,12 +54,16 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         self.fsync = fsync
         self.pool_size = pool_size
-        self.engine: AsyncEngine = create_async_engine(
+        # Looked up at call time: SQL tracing (telemetry.tracing) wraps it when the
+        # process starts, after this module was imported.
+        self.engine: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
             self.url, **self._engine_options(writer=True)
         )
         read_options = {READ_ONLY: True, "postgresql_readonly": not self.is_sqlite}
         if self.is_sqlite:
-            self.read_engine = create_async_engine(self.url, **self._engine_options(writer=False))
+            self.read_engine = sqlalchemy_asyncio.create_async_engine(
+                self.url, **self._engine_options(writer=False)
+            )
             for engine in (self.engine, self.read_engine):
                 _tune_sqlite(engine, fsync=fsync)
         else:
@@ -132,7 +133,7 @@ async def ensure_database(url: str) -> None:
         return
     if await _can_connect(target):
         return
-    maintenance = create_async_engine(
+    maintenance = sqlalchemy_asyncio.create_async_engine(
         target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )
     try:
@@ -145,7 +146,7 @@ async def ensure_database(url: str) -> None:
 
 async def _can_connect(url: URL) -> bool:
     """False only when the server says the database does not exist (SQLSTATE 3D000)."""
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = sqlalchemy_asyncio.create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.connect():
             return True

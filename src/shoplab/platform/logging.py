@@ -1,13 +1,23 @@
 """JSON logs: one line per event, with the service and instance on every line.
 
 Standard-library loggers (uvicorn, SQLAlchemy) go through the same renderer, so
-a process writes one format. Request logs are off: no line per request at INFO.
+a process writes one format. A line written under a span carries its
+``trace_id`` and ``span_id``, and the ``order_id`` the span is about: ``shoplab
+logs --order`` and ``--trace`` follow one order or one trace across processes.
+
+What is logged at INFO: a decision about an order (placed, stock reserved, paid,
+notified), once. Not a line per request, per message delivered or per publish:
+those are counted in metrics and seen in traces.
 """
 
 import logging
+import re
 import sys
 
 import structlog
+from opentelemetry import trace
+
+from shoplab.platform.telemetry.orders import current_order
 
 
 def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
@@ -15,6 +25,7 @@ def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
+        add_trace_context,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -25,7 +36,7 @@ def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
-            _add_identity(service, instance),
+            _add_identity(service, f"{service}-{instance}"),
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
@@ -39,6 +50,25 @@ def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     for noisy in ("sqlalchemy", "alembic", "aiosqlite", "asyncio", "httpx", "httpcore", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def in_words(name: str) -> str:
+    """``StockReserved`` → ``stock reserved``: a message's name as a log event."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
+def add_trace_context(
+    _logger: object, _name: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """The current span's trace and span ids, and the order it is about."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+        event.setdefault("span_id", format(context.span_id, "016x"))
+    order_id = current_order()
+    if order_id:
+        event.setdefault("order_id", order_id)
+    return event
 
 
 def _add_identity(service: str, instance: str) -> structlog.types.Processor:

@@ -7,7 +7,8 @@ concurrent deliveries of one message cannot both commit: the inbox's primary key
 refuses the second, which rolls back with its effects.
 """
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -16,6 +17,8 @@ import structlog
 from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope, Message
+from shoplab.platform.telemetry.messages import consuming, failed
+from shoplab.platform.telemetry.metrics import messaging_metrics
 from shoplab.platform.unit_of_work import SqlUnitOfWork
 
 
@@ -44,6 +47,9 @@ class PublisherUnavailable(Exception):
 
 log = structlog.get_logger(__name__)
 
+IN_PROCESS = "in-process"
+"""The ``messaging.system`` of the monolith's transport (the brokers: ``nats``, ``rabbitmq``)."""
+
 
 class Verdict(StrEnum):
     ACK = "ack"
@@ -60,7 +66,13 @@ class Handled:
 
 
 async def handle_delivery(
-    subscription: Subscription, body: bytes, deliveries: int, max_deliveries: int
+    subscription: Subscription,
+    body: bytes,
+    deliveries: int,
+    max_deliveries: int,
+    *,
+    system: str,
+    headers: Mapping[str, str] | None = None,
 ) -> Handled:
     """Run the handler on one delivery; the rule every broker's bus follows.
 
@@ -68,21 +80,51 @@ async def handle_delivery(
     so it goes to the dead letters at once. A failing one is retried until it has been
     delivered ``max_deliveries`` times (the subscription's own limit first), then
     dead-lettered: the broker decides only *how* to wait and where the letters go.
+    The handling is a span (its parent comes in ``headers``) and is counted in metrics.
     """
+    metrics = messaging_metrics()
+    if deliveries > 1:
+        metrics.redeliveries.labels(subscription.consumer).inc()
+    started = time.perf_counter()
+    handled = await _handle(subscription, body, deliveries, max_deliveries, system, headers)
+    metrics.handling.labels(subscription.consumer).observe(time.perf_counter() - started)
+    metrics.consumed.labels(subscription.consumer, subscription.subject, handled.verdict).inc()
+    if handled.verdict is Verdict.DEAD_LETTER:
+        metrics.dead_letters.labels(subscription.consumer).inc()
+    return handled
+
+
+async def _handle(
+    subscription: Subscription,
+    body: bytes,
+    deliveries: int,
+    max_deliveries: int,
+    system: str,
+    headers: Mapping[str, str] | None,
+) -> Handled:
     try:
-        await subscription.handle(Envelope.model_validate_json(body))
+        envelope = Envelope.model_validate_json(body)
     except ValidationError as error:
         return Handled(Verdict.DEAD_LETTER, error)
-    except Exception as error:
-        if deliveries >= (subscription.max_deliveries or max_deliveries):
+    with consuming(
+        envelope, subscription.consumer, system, headers=headers or {}, deliveries=deliveries
+    ) as span:
+        try:
+            await subscription.handle(envelope)
+        except ValidationError as error:
+            failed(span, error)
             return Handled(Verdict.DEAD_LETTER, error)
-        log.warning(
-            "message handling failed; will retry",
-            consumer=subscription.consumer,
-            deliveries=deliveries,
-            error=repr(error)[:500],
-        )
-        return Handled(Verdict.RETRY, error)
+        except Exception as error:
+            failed(span, error)
+            if deliveries >= (subscription.max_deliveries or max_deliveries):
+                return Handled(Verdict.DEAD_LETTER, error)
+            log.warning(
+                "message handling failed; will retry",
+                consumer=subscription.consumer,
+                deliveries=deliveries,
+                error=repr(error)[:500],
+            )
+            return Handled(Verdict.RETRY, error)
     return Handled(Verdict.ACK)
 
 
@@ -126,4 +168,15 @@ class InProcessPublisher:
 
     async def publish(self, envelope: Envelope) -> None:
         for subscription in self._by_subject.get(envelope.subject, []):
-            await subscription.handle(envelope)
+            outcome = Verdict.RETRY  # a failure fails the relay's publish: it tries again
+            with consuming(envelope, subscription.consumer, IN_PROCESS) as span:
+                try:
+                    await subscription.handle(envelope)
+                    outcome = Verdict.ACK
+                except Exception as error:
+                    failed(span, error)
+                    raise
+                finally:
+                    messaging_metrics().consumed.labels(
+                        subscription.consumer, subscription.subject, outcome
+                    ).inc()

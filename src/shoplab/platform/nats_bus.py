@@ -33,9 +33,11 @@ from shoplab.platform.messaging import (
 )
 from shoplab.platform.relay import backoff
 from shoplab.platform.streams import StreamSpec, Topology, dead_letter_subject
+from shoplab.platform.telemetry.messages import inject_into
 
 log = structlog.get_logger(__name__)
 
+SYSTEM = "nats"
 ACK_WAIT_SECONDS = 10.0
 FETCH_BATCH = 16
 PUBLISH_TIMEOUT_SECONDS = 5.0
@@ -43,6 +45,8 @@ PUBLISH_TIMEOUT_SECONDS = 5.0
 
 class NatsBus:
     """One service's connection to JetStream: its publisher and its durable consumers."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -90,10 +94,12 @@ class NatsBus:
         """Store ``envelope`` in its stream; raises unless the broker acknowledged it."""
         if not await self.connected():
             raise PublisherUnavailable
+        headers = {"Nats-Msg-Id": envelope.message_id}
+        inject_into(headers)
         await self._broker.publish(
             envelope.model_dump_json().encode(),
             self._topology.wire(envelope.subject),
-            headers={"Nats-Msg-Id": envelope.message_id},
+            headers=headers,
             stream=self._topology.stream_for(envelope.subject),
             timeout=PUBLISH_TIMEOUT_SECONDS,
         )
@@ -126,7 +132,12 @@ class NatsBus:
     async def _deliver(self, subscription: Subscription, message: NatsMessage) -> None:
         deliveries = message.raw_message.metadata.num_delivered or 1
         handled = await handle_delivery(
-            subscription, message.body, deliveries, self._max_deliveries
+            subscription,
+            message.body,
+            deliveries,
+            self._max_deliveries,
+            system=SYSTEM,
+            headers=message.headers,
         )
         match handled:
             case Handled(verdict=Verdict.DEAD_LETTER, error=Exception() as error):

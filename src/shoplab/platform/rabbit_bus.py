@@ -55,9 +55,11 @@ from shoplab.platform.rabbit_topology import (
 )
 from shoplab.platform.relay import backoff
 from shoplab.platform.streams import Topology, dead_letter_subject
+from shoplab.platform.telemetry.messages import inject_into
 
 log = structlog.get_logger(__name__)
 
+SYSTEM = "rabbitmq"
 PREFETCH = 16
 PUBLISH_TIMEOUT_SECONDS = 5.0
 ORIGINAL_SUBJECT = "Shoplab-Original-Subject"
@@ -72,6 +74,8 @@ class Unroutable(Exception):
 
 class RabbitBus:
     """One service's connection to RabbitMQ: its publisher and its durable consumers."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -122,8 +126,11 @@ class RabbitBus:
         """Route ``envelope`` to its queues; raises unless the broker confirmed it."""
         if self._exchange is None or not await self.connected():
             raise PublisherUnavailable
+        headers: dict[str, str] = {}
+        inject_into(headers)
         message = aio_pika.Message(
             envelope.model_dump_json().encode(),
+            headers=dict(headers),
             message_id=envelope.message_id,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -182,7 +189,12 @@ class RabbitBus:
     async def _deliver(self, subscription: Subscription, message: AbstractIncomingMessage) -> None:
         deliveries = delivery_count(message)
         handled = await handle_delivery(
-            subscription, message.body, deliveries, self._max_deliveries
+            subscription,
+            message.body,
+            deliveries,
+            self._max_deliveries,
+            system=SYSTEM,
+            headers=text_headers(message),
         )
         match handled:
             case Handled(verdict=Verdict.DEAD_LETTER, error=Exception() as error):
@@ -244,6 +256,11 @@ class RabbitBus:
             error=repr(error)[:500],
         )
         await message.ack()
+
+
+def text_headers(message: AbstractIncomingMessage) -> dict[str, str]:
+    """The message's text headers (where the trace context travels)."""
+    return {k: v for k, v in (message.headers or {}).items() if isinstance(v, str)}
 
 
 def delivery_count(message: AbstractIncomingMessage) -> int:

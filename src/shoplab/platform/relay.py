@@ -8,24 +8,32 @@ broker that cannot be reached is no fault of the row: the relay just waits for
 it, and no attempt is counted.
 Publishing and marking are separate steps, so a crash between them sends the
 message again: consumers are idempotent for exactly that reason.
+
+Each publish is a span, a child of the trace the row was written in (see
+``telemetry.messages``); the backlog and the oldest row's age are gauges, refreshed
+at most once a second.
 """
 
 import asyncio
 import contextlib
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.database import Database
-from shoplab.platform.messaging import Publisher, PublisherUnavailable
+from shoplab.platform.messaging import IN_PROCESS, Publisher, PublisherUnavailable
+from shoplab.platform.telemetry.messages import failed, publishing
+from shoplab.platform.telemetry.metrics import messaging_metrics
 
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 100
+BACKLOG_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,17 @@ class OutboxRelay:
         *,
         max_attempts: int = 5,
         poll_seconds: float = 1.0,
+        system: str = IN_PROCESS,
     ) -> None:
+        """``system``: what carries the messages (``nats``, ``rabbitmq``), named on spans."""
         self._database = database
         self._outboxes = outboxes
         self._publisher = publisher
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
+        self._system = system
+        self._metrics = messaging_metrics()
+        self._backlog_measured_at = float("-inf")
 
     async def run(self) -> None:
         """Drain forever; cancel the task to stop."""
@@ -59,6 +72,8 @@ class OutboxRelay:
             self._database.outbox_written.clear()
             try:
                 await self.drain()
+                if time.monotonic() - self._backlog_measured_at >= BACKLOG_EVERY_SECONDS:
+                    await self.measure_backlog()
             except Exception:
                 log.exception("outbox relay pass failed")
 
@@ -77,7 +92,8 @@ class OutboxRelay:
         published: list[int] = []
         for row in rows:
             try:
-                await self._publisher.publish(Envelope.model_validate_json(row.envelope))
+                envelope = Envelope.model_validate_json(row.envelope)
+                await self._publish(envelope)
             except PublisherUnavailable:
                 log.warning("broker unavailable; the outbox waits", outbox=outbox.name)
                 break
@@ -85,6 +101,7 @@ class OutboxRelay:
                 await self._record_failure(outbox, row.position, row.attempts + 1, error)
             else:
                 published.append(row.position)
+                self._metrics.published.labels(envelope.subject).inc()
         if published:
             async with self._database.sessions() as session:
                 await session.execute(
@@ -94,6 +111,30 @@ class OutboxRelay:
                 )
                 await session.commit()
         return len(published)
+
+    async def _publish(self, envelope: Envelope) -> None:
+        with publishing(envelope, self._system) as span:
+            try:
+                await self._publisher.publish(envelope)
+            except Exception as error:
+                failed(span, error)
+                raise
+
+    async def measure_backlog(self) -> None:
+        """Refresh the backlog gauges: rows waiting, and how long the oldest has waited."""
+        self._backlog_measured_at = time.monotonic()
+        now = datetime.now(UTC)
+        async with self._database.readers() as session:
+            for outbox in self._outboxes:
+                result = await session.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(
+                        outbox.c.published_at.is_(None), outbox.c.dead_at.is_(None)
+                    )
+                )
+                waiting, oldest = result.one()
+                age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+                self._metrics.outbox_backlog.labels(outbox.name).set(waiting)
+                self._metrics.outbox_oldest_age.labels(outbox.name).set(max(age, 0.0))
 
     async def _due_rows(self, outbox: Table) -> list[PendingRow]:
         async with self._database.readers() as session:
@@ -121,6 +162,7 @@ class OutboxRelay:
         where = {"outbox": outbox.name, "position": position, "error": repr(error)}
         if attempts >= self._max_attempts:
             values["dead_at"] = now
+            self._metrics.outbox_dead.labels(outbox.name).inc()
             log.error("message dead-lettered", attempts=attempts, **where)
         else:
             values["next_attempt_at"] = now + backoff(attempts)
@@ -133,6 +175,11 @@ class OutboxRelay:
                 update(outbox).where(outbox.c.position == position).values(values)
             )
             await session.commit()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; the outbox writes them in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def backoff(attempts: int, *, base: float = 0.5, cap: float = 30.0) -> timedelta:

@@ -29,6 +29,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
+from starlette.middleware import Middleware
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.auth import Authenticator
@@ -61,6 +62,7 @@ from shoplab.platform.resilience import Resilience, ResilienceConfig
 from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.settings import PlatformSettings, database_url_for
 from shoplab.platform.streams import Topology
+from shoplab.platform.telemetry.metrics import messaging_metrics
 
 log = structlog.get_logger(__name__)
 
@@ -151,9 +153,13 @@ class ServiceHost:
                 "faults": self.faults.faults.describe(),
                 **(parts.state() if parts.state else {}),
             },
+            # Inside the request metrics, so refusals and injected faults are counted;
+            # the guard last, outermost: a caller without credentials gets 401 first.
+            middleware=[
+                Middleware(FaultMiddleware, injector=self.faults),
+                Middleware(ServiceGuard, credentials=self.credentials),
+            ],
         )
-        app.add_middleware(FaultMiddleware, injector=self.faults)
-        app.add_middleware(ServiceGuard, credentials=self.credentials)  # outermost: 401 first
         return app
 
     async def _start(self, parts: ServiceParts) -> None:
@@ -168,6 +174,8 @@ class ServiceHost:
             settings=self.settings,
         )
         self._bus.subscribe([self._slowed(s) for s in parts.subscriptions])
+        for subscription in parts.subscriptions:
+            messaging_metrics().consumer_started(subscription.consumer, subscription.subject)
         await self._bus.start()
         listener = FaultListener(self.faults, f"{self.name}-{self.settings.instance}")
         await self._bus.answer(topology.wire(control_subject(self.name)), listener.handle)
@@ -194,6 +202,7 @@ class ServiceHost:
                 parts.outboxes,
                 self._bus,
                 max_attempts=self.settings.outbox_max_attempts,
+                system=self._bus.system,
             )
             self._relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         self._tasks = [asyncio.create_task(loop()) for loop in parts.background]

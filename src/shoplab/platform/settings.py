@@ -23,6 +23,10 @@ class PlatformSettings(BaseSettings):
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
     log_level: str = "INFO"
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    """The share of requests and messages that start a trace (the rest follow their parent)."""
+    trace_sql: bool = False
+    """A span per SQL statement, besides the one per transaction (costs CPU on every query)."""
     instance: str = "1"
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
     database_pool_size: int = Field(default=8, ge=1, le=100)

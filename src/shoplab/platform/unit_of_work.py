@@ -8,19 +8,27 @@ in a single ACID transaction, yet each context still works through its own unit
 of work and tables. The unit of work that opens the transaction owns it; the
 others are created with ``join=owner.session`` and their ``commit()`` only
 flushes, so the owner's commit (or rollback) decides for all of them.
+
+Each transaction it owns is a span (``transaction <context>``, or ``read <context>``):
+in a trace, the time an order spent in each database, one span per transaction rather
+than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tracing).
 """
 
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import ClassVar, Self
 
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.platform.database import Database
+from shoplab.platform.telemetry.messages import trace_context
 
 _OUTBOX_WRITTEN = "shoplab.outbox_written"
+_tracer = trace.get_tracer("shoplab.database")
 
 
 class SqlUnitOfWork:
@@ -32,6 +40,7 @@ class SqlUnitOfWork:
         self._joined = join
         self._committed = False
         self._read_only = False
+        self._span: Span | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -55,8 +64,18 @@ class SqlUnitOfWork:
         new_session = self.database.readers if self._read_only else self.database.sessions
         self._session = self._joined or new_session()
         self._committed = False
+        self._span = None if self._joined is not None else self._start_span()
         self.bind(self._session)
         return self
+
+    def _start_span(self) -> Span:
+        context = type(self).__name__.removesuffix("UnitOfWork").lower() or "database"
+        kind = "read" if self._read_only else "transaction"
+        return _tracer.start_span(
+            f"{kind} {context}",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system.name": "sqlite" if self.database.is_sqlite else "postgresql"},
+        )
 
     async def __aexit__(
         self,
@@ -71,6 +90,17 @@ class SqlUnitOfWork:
                 await self._session.rollback()
         finally:
             await self._session.close()
+            self._end_span(exc)
+
+    def _end_span(self, error: BaseException | None) -> None:
+        if self._span is None:
+            return
+        self._span.set_attribute(
+            "db.transaction.outcome", "commit" if self._committed else "rollback"
+        )
+        if error is not None:
+            self._span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        self._span.end()
 
     def bind(self, session: AsyncSession) -> None:
         """Create the context's repositories on ``session``; subclasses override."""
@@ -91,10 +121,18 @@ class SqlUnitOfWork:
         correlation_id: str | None = None,
         causation_id: str | None = None,
     ) -> Envelope:
-        """Add ``message`` to this context's outbox, inside the current transaction."""
+        """Add ``message`` to this context's outbox, inside the current transaction.
+
+        The current trace context goes with it, so its handling joins this trace.
+        """
         if self.outbox is None:
             raise RuntimeError(f"{type(self).__name__} has no outbox table")
-        envelope = Envelope.wrap(message, correlation_id=correlation_id, causation_id=causation_id)
+        envelope = Envelope.wrap(
+            message,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            trace_context=trace_context(),
+        )
         now = datetime.now(UTC)
         await self._session.execute(
             insert(self.outbox).values(

@@ -8,10 +8,10 @@ import argparse
 from collections.abc import Callable
 from importlib import import_module
 
-from shoplab.platform.logging import configure_logging
 from shoplab.platform.serve import serve
 from shoplab.platform.service import ServiceHost, ServiceParts
 from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.telemetry.setup import configure_telemetry
 
 SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 
@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = PlatformSettings()
-    configure_logging(args.service, settings.instance, settings.log_level)
+    configure_telemetry(args.service, settings)
     build: Callable[[ServiceHost], ServiceParts] = import_module(
         f"shoplab.services.{args.service}"
     ).build

@@ -7,6 +7,8 @@ delivered twice is applied and answered once.
 
 from collections.abc import Mapping
 
+import structlog
+
 from shoplab.contracts.commands import CommitStock, ReleaseStock, ReserveStock, ReturnStock
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.contracts.events import (
@@ -18,6 +20,9 @@ from shoplab.contracts.events import (
 )
 from shoplab.inventory.service_layer import services
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
+from shoplab.platform.logging import in_words
+
+log = structlog.get_logger(__name__)
 
 OUT_OF_STOCK = "OUT_OF_STOCK"
 
@@ -61,3 +66,4 @@ async def return_stock(command: ReturnStock, envelope: Envelope, uow: InventoryU
 async def answer_with(uow: InventoryUnitOfWork, cause: Envelope, answer: Message) -> None:
     """Publish ``answer`` in the handler's transaction, in the same order flow as ``cause``."""
     await uow.publish(answer, correlation_id=cause.correlation_id, causation_id=cause.message_id)
+    log.info(in_words(type(answer).__name__), **answer.model_dump(mode="json"))

@@ -9,7 +9,7 @@ log = structlog.get_logger(__name__)
 
 class LogSender:
     async def send(self, notification: Notification) -> None:
-        log.debug(
+        log.info(
             "notification sent",
             to=notification.recipient,
             subject=notification.subject,

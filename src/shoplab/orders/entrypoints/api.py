@@ -13,6 +13,7 @@ from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
+from shoplab.platform.telemetry.orders import about_order
 
 MAX_LISTED = 100
 
@@ -118,6 +119,7 @@ def build_router(
     @router.get("/{order_id}")
     async def get_order(order_id: str, principal: Annotated[Principal, signed_in]) -> OrderView:
         """One order of the caller's (an administrator may read any)."""
+        about_order(order_id)
         return OrderView.of(await services.get_order(new_uow(), order_id, principal))
 
     @router.post("/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
@@ -125,6 +127,7 @@ def build_router(
         order_id: str, principal: Annotated[Principal, signed_in]
     ) -> OrderAccepted:
         """Cancel an approved order: stock is returned and the payment refunded."""
+        about_order(order_id)
         order = await services.cancel_order(new_uow(), connect, order_id, principal)
         return OrderAccepted(order_id=order.order_id, status=order.status.value)
 

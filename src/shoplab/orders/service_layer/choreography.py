@@ -16,10 +16,12 @@ import structlog
 
 from shoplab.contracts import events
 from shoplab.contracts.envelope import Envelope, Message
-from shoplab.orders.domain.choreography import ChoreographedSaga, Fact
+from shoplab.orders.adapters.metrics import SagaStyle, saga_metrics
+from shoplab.orders.domain.choreography import STEPS, ChoreographedSaga, Fact
 from shoplab.orders.domain.model import NotCancellable, Order
 from shoplab.orders.service_layer.announce import announce
 from shoplab.orders.service_layer.saga import NoSaga, settle_order
+from shoplab.orders.service_layer.saga_outcomes import began_at, count_outcome
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.time import now
 
@@ -45,9 +47,15 @@ FACTS: dict[type[Message], Callable[[Any], Fact]] = {
 
 FactHandler = Callable[[Any, Envelope, OrdersUnitOfWork], Awaitable[None]]
 
+CANCELLATION_REQUESTED, _ = STEPS[Fact.CANCEL_REQUESTED]
+"""The step a cancellation's saga begins with, in the saga view."""
+
 
 class SettleByChoreography:
     """The ``Settlement`` of ``SHOPLAB_SAGA=choreography``: no commands, only events."""
+
+    def __init__(self) -> None:
+        saga_metrics().initialise(SagaStyle.CHOREOGRAPHY)
 
     async def settle(self, uow: OrdersUnitOfWork, order: Order, method: str) -> None:
         await uow.choreographies.add(ChoreographedSaga.place(order.order_id, order.created_at))
@@ -88,6 +96,8 @@ async def observe(uow: OrdersUnitOfWork, order_id: str, fact: Fact, cause: Envel
         settle_order(order, decision.settle, decision.reason)
         await uow.orders.save(order)
         await announce(uow, order, causation_id=cause.message_id)
+        began = began_at(order, saga.history, cancellation=CANCELLATION_REQUESTED)
+        count_outcome(uow, SagaStyle.CHOREOGRAPHY, order, began)
         log.info("choreography settled", order_id=order_id, state=saga.state, fact=fact)
     await uow.choreographies.save(saga)
 

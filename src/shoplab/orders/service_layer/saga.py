@@ -22,9 +22,11 @@ from shoplab.contracts.commands import (
     VoidPayment,
 )
 from shoplab.contracts.envelope import Envelope, Message
+from shoplab.orders.adapters.metrics import SagaStyle, saga_metrics
 from shoplab.orders.domain.model import NotCancellable, Order, OrderStatus, Reason
 from shoplab.orders.domain.saga import Decision, Reply, Saga, Step, Timeouts
 from shoplab.orders.service_layer.announce import announce
+from shoplab.orders.service_layer.saga_outcomes import began_at, count_outcome
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.errors import NotFound
 from shoplab.platform.time import now
@@ -44,6 +46,7 @@ class SettleBySaga:
 
     def __init__(self, timeouts: Timeouts) -> None:
         self.timeouts = timeouts
+        saga_metrics().initialise(SagaStyle.ORCHESTRATION)
 
     async def settle(self, uow: OrdersUnitOfWork, order: Order, method: str) -> None:
         saga, decision = Saga.place(order.order_id, method, self.timeouts, now())
@@ -78,6 +81,8 @@ async def advance(
         settle_order(order, decision.settle, decision.reason)
         await uow.orders.save(order)
         await announce(uow, order, causation_id=cause.message_id if cause else None)
+        began = began_at(order, saga.history, cancellation=Step.REFUND_PAYMENT)
+        count_outcome(uow, SagaStyle.ORCHESTRATION, order, began)
         log.info("saga finished", order_id=order_id, state=saga.state, reason=saga.reason)
     await uow.sagas.save(saga)
 

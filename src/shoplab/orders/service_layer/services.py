@@ -9,6 +9,8 @@ saga starts and the order stays ``PENDING`` until it ends.
 import uuid
 from collections.abc import Callable
 
+import structlog
+
 from shoplab.orders.adapters.repository import OrderSummary
 from shoplab.orders.domain.model import InvalidOrder, Order, OrderLine, OrderNotFound
 from shoplab.orders.service_layer.announce import announce, announce_placement
@@ -17,7 +19,10 @@ from shoplab.orders.service_layer.ports import Collaborators
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Principal
 from shoplab.platform.errors import Conflict
+from shoplab.platform.telemetry.orders import about_order
 from shoplab.platform.time import now
+
+log = structlog.get_logger(__name__)
 
 Connect = Callable[[OrdersUnitOfWork], Collaborators]
 """Builds the collaborators for one transaction (joined to it in the monolith)."""
@@ -32,6 +37,7 @@ async def place_order(uow: OrdersUnitOfWork, connect: Connect, command: PlaceOrd
     """Place an order and settle it; a replayed Idempotency-Key returns the first order."""
     async with uow:
         order_id = str(uuid.uuid4())
+        about_order(order_id)
         if command.idempotency_key is not None:
             earlier = await _replay(uow, command, order_id)
             if earlier is not None:
@@ -43,6 +49,12 @@ async def place_order(uow: OrdersUnitOfWork, connect: Connect, command: PlaceOrd
         await uow.orders.add(order)
         await announce(uow, order)
         await uow.commit()
+        log.info(
+            "order placed",
+            order_id=order.order_id,
+            status=order.status.value,
+            total_cents=order.total_cents,
+        )
         return order
 
 

@@ -7,6 +7,8 @@ delivered twice charges, refunds or voids once and is answered once.
 
 from collections.abc import Awaitable, Callable
 
+import structlog
+
 from shoplab.contracts.commands import ChargePayment, RefundPayment, VoidPayment
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.contracts.events import PaymentCharged, PaymentFailed, PaymentRefunded, PaymentVoided
@@ -15,6 +17,9 @@ from shoplab.payments.domain.model import ChargeOutcome
 from shoplab.payments.service_layer import services
 from shoplab.payments.service_layer.ports import CardProcessor
 from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
+from shoplab.platform.logging import in_words
+
+log = structlog.get_logger(__name__)
 
 ChargeHandler = Callable[[ChargePayment, Envelope, PaymentsUnitOfWork], Awaitable[None]]
 
@@ -67,3 +72,4 @@ async def void_payment(command: VoidPayment, envelope: Envelope, uow: PaymentsUn
 async def answer_with(uow: PaymentsUnitOfWork, cause: Envelope, answer: Message) -> None:
     """Publish ``answer`` in the handler's transaction, in the same order flow as ``cause``."""
     await uow.publish(answer, correlation_id=cause.correlation_id, causation_id=cause.message_id)
+    log.info(in_words(type(answer).__name__), **answer.model_dump(mode="json"))

@@ -2,7 +2,8 @@
 
 ``open_channel`` gives an insecure ``grpc.aio`` channel (the processes talk over
 loopback, or a private network on Kubernetes) whose every call carries a token minted
-for that call: tokens live a minute, channels for the life of the process.
+for that call, and counted and timed (``platform.grpc.metrics``): tokens live a minute,
+channels for the life of the process.
 
 ``GrpcClient`` is one remote service for the client adapters: it balances over the
 service's live instances and runs every call under the caller's resilience policy.
@@ -14,10 +15,12 @@ from typing import TypeVar
 import grpc
 import grpc.aio
 import structlog
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from shoplab.platform.discovery import Balancer, NoInstanceAvailable
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.grpc.auth import bearer_metadata
+from shoplab.platform.grpc.metrics import ClientMetricsInterceptor, grpc_metrics
 from shoplab.platform.grpc.server import LOOPBACK
 from shoplab.platform.resilience import ResilientCall, is_availability_failure
 from shoplab.platform.service_auth import ServiceCredentials
@@ -65,13 +68,22 @@ def loopback(port: int) -> str:
     return f"{LOOPBACK}:{port}"
 
 
-def open_channel(target: str, credentials: ServiceCredentials) -> grpc.aio.Channel:
+def open_channel(
+    target: str,
+    credentials: ServiceCredentials,
+    *,
+    metrics_registry: CollectorRegistry = REGISTRY,
+) -> grpc.aio.Channel:
     """A channel to ``target`` (``host:port``) on which every call carries a fresh token.
 
     Open it inside the running event loop: a grpc.aio channel belongs to the loop it
-    was created in.
+    was created in. Its calls are counted on ``metrics_registry``.
     """
-    return grpc.aio.insecure_channel(target, interceptors=[ServiceToken(credentials)])
+    interceptors = [
+        ClientMetricsInterceptor(grpc_metrics(metrics_registry)),
+        ServiceToken(credentials),
+    ]
+    return grpc.aio.insecure_channel(target, interceptors=interceptors)
 
 
 RpcOf = Callable[[grpc.aio.Channel], grpc.aio.UnaryUnaryMultiCallable[Request, Response]]

@@ -1,18 +1,40 @@
-"""The app factory every process uses: problem details, limits and health probes."""
+"""The app factory every process uses: problem details, limits, request metrics, health probes."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.telemetry import TelemetryConfig
+from prometheus_client import REGISTRY, CollectorRegistry
+from starlette.middleware import Middleware
 
 from shoplab.platform.http.limits import BodySizeLimit
+from shoplab.platform.http.metrics import RequestMetrics
 from shoplab.platform.http.problems import install_problem_handlers
 from shoplab.platform.resilience.metrics import CONTENT_TYPE, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def _machine_polled(scope: MutableMapping[str, Any]) -> bool:
+    """Probes and scrapes, polled every second by machines: never part of an order."""
+    path: str = scope.get("path", "")
+    return path.startswith("/health/") or path == "/metrics"
+
+
+TELEMETRY: TelemetryConfig = {
+    "operation_spans": False,
+    "metrics": False,
+    "logs": False,
+    "exclude": _machine_polled,
+}
+"""FastAPI's own OpenTelemetry: a SERVER span per request, its parent taken from the
+``traceparent`` header. Not a span per dependency, endpoint and serialization (three
+more rows per request in every trace); metrics are prometheus-client's (``RequestMetrics``)
+and problems are logged by the app, so neither goes to OpenTelemetry."""
 
 
 def create_app(
@@ -24,20 +46,32 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     own_openapi: bool = True,
     state: Callable[[], Mapping[str, Any]] | None = None,
+    middleware: Sequence[Middleware] = (),
+    metrics_registry: CollectorRegistry = REGISTRY,
 ) -> FastAPI:
     """``own_openapi=False``: the app serves no OpenAPI of its own routes (the gateway
     serves the services' contract instead). ``state`` adds what the readiness answer
-    should also tell (the faults injected in this process, for ``shoplab status``)."""
+    should also tell (the faults injected in this process, for ``shoplab status``).
+
+    ``middleware`` goes around the app, the last outermost, and inside the request
+    metrics, so that what it answers itself (a 401, an injected fault) is counted too;
+    a middleware added to the app afterwards runs outside them and is not.
+    ``metrics_registry`` holds the request metrics and is what ``/metrics`` exposes.
+    """
     app = FastAPI(
         title=title,
         lifespan=lifespan,
         openapi_url="/api/openapi.json" if own_openapi else None,
         docs_url="/api/docs" if own_openapi else None,
         redoc_url=None,
+        telemetry=TELEMETRY,
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.include_router(health_router(readiness, state))
+    for each in middleware:
+        app.add_middleware(each.cls, *each.args, **each.kwargs)
+    app.add_middleware(RequestMetrics, registry=metrics_registry)
+    app.include_router(health_router(readiness, state, metrics_registry))
     for router in routers:
         app.include_router(router)
     return app
@@ -46,13 +80,14 @@ def create_app(
 def health_router(
     readiness: Mapping[str, ReadinessCheck],
     state: Callable[[], Mapping[str, Any]] | None = None,
+    metrics_registry: CollectorRegistry = REGISTRY,
 ) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        """This process's metrics in the Prometheus text format (breakers, bulkheads...)."""
-        return Response(exposition(), media_type=CONTENT_TYPE)
+        """This process's metrics in the Prometheus text format (requests, RPCs, breakers...)."""
+        return Response(exposition(metrics_registry), media_type=CONTENT_TYPE)
 
     @router.get("/health/live")
     async def live() -> dict[str, str]:

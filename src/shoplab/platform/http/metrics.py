@@ -1,0 +1,108 @@
+"""Every HTTP request as Prometheus series: how many, how long and how many at once, per route.
+
+- ``shoplab_http_requests_total{method,route,status}``;
+- ``shoplab_http_request_duration_seconds{method,route}``, a histogram;
+- ``shoplab_http_requests_in_progress{method,route}``.
+
+The route is the template the request matched (``/api/orders/{order_id}``), never the raw
+path, so clients cannot multiply the series: a path no route matches counts as
+``unmatched``, a method outside the standard ones as ``OTHER``. The status is the exact
+code, so a 404, a 422 and a 503 stay apart. ``/metrics`` and ``/health/*`` are not counted:
+the scrapes and the probes would drown the traffic.
+
+prometheus-fastapi-instrumentator finds the template, following FastAPI's routing from one
+version to the next. Its middleware is not used: its metric functions create nothing, and
+so record nothing, when their families exist on the registry already, as they do for every
+app after the first in one process (the tests build many); and its in-progress gauge
+ignores the registry it is given.
+"""
+
+from functools import cache
+from time import perf_counter
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_fastapi_instrumentator.routing import get_route_name
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UNMATCHED = "unmatched"
+OTHER_METHOD = "OTHER"
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"}
+)
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_ROUTE = ("method", "route")
+
+
+class HttpMetrics:
+    """The metric families, registered once per registry (see ``http_metrics``)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "shoplab_http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            (*_ROUTE, "status"),
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "shoplab_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer.",
+            _ROUTE,
+            buckets=BUCKETS,
+            registry=registry,
+        )
+        self.in_progress = Gauge(
+            "shoplab_http_requests_in_progress",
+            "Requests being answered.",
+            _ROUTE,
+            registry=registry,
+        )
+
+
+def http_metrics(registry: CollectorRegistry = REGISTRY) -> HttpMetrics:
+    """The families on ``registry``, created on first use: every app of the process shares them."""
+    return _families(registry)
+
+
+@cache
+def _families(registry: CollectorRegistry) -> HttpMetrics:
+    return HttpMetrics(registry)
+
+
+class RequestMetrics:
+    """ASGI middleware that counts and times each request; add it last, to see every answer.
+
+    An exception that escapes the app counts as the 500 the server answers with.
+    """
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry = REGISTRY) -> None:
+        self.app = app
+        self.metrics = http_metrics(registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _unmeasured(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
+        route = get_route_name(HTTPConnection(scope), should_include_root_path=False) or UNMATCHED
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        in_progress = self.metrics.in_progress.labels(method, route)
+        in_progress.inc()
+        started = perf_counter()
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            in_progress.dec()
+            self.metrics.duration.labels(method, route).observe(perf_counter() - started)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+
+
+def _unmeasured(path: str) -> bool:
+    return path == "/metrics" or path.startswith("/health/")

@@ -1,0 +1,110 @@
+"""The trace context across the outbox and the broker.
+
+HTTP and gRPC carry the trace context in their headers, and the libraries'
+instrumentation does it. A message is different: it is written to the outbox in
+one transaction, published by the relay later (after a crash, maybe much later, by
+another run of the process), and handled by a consumer on the far side of a broker.
+So the context is kept with the message at each step:
+
+1. ``trace_context()``: when a unit of work adds a message to its outbox, the
+   current context (the request or the message being handled) goes into the
+   envelope, which is the outbox row.
+2. ``publishing(envelope)``: the relay publishes inside a PRODUCER span whose parent
+   is that stored context; the bus puts the span's context in the broker message's
+   headers (``inject_into``).
+3. ``consuming(...)``: the consumer's CONSUMER span takes its parent from those
+   headers (from the envelope when they have none), so one order's placement, saga
+   steps and notification are one trace across processes and brokers.
+
+Both brokers and the monolith's in-process transport go through these three
+functions, so the context travels the same way whichever carries the message.
+"""
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from shoplab.contracts.envelope import Envelope
+from shoplab.platform.telemetry.orders import ORDER_ID
+
+tracer = trace.get_tracer("shoplab.messaging")
+
+
+def trace_context() -> dict[str, str]:
+    """The current trace context as W3C headers (``traceparent``), to store with a message."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def inject_into(headers: MutableMapping[str, str]) -> None:
+    """Add the current span's context to a broker message's headers."""
+    propagate.inject(headers)
+
+
+@contextmanager
+def publishing(envelope: Envelope, system: str) -> Iterator[Span]:
+    """The relay's span for one publish; a child of the context stored with the message."""
+    waited = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
+    with tracer.start_as_current_span(
+        f"publish {envelope.type}",
+        context=propagate.extract(envelope.trace_context),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            **_message_attributes(envelope, system),
+            "shoplab.outbox.wait_ms": round(waited * 1000, 3),
+        },
+    ) as span:
+        yield span
+
+
+@contextmanager
+def consuming(
+    envelope: Envelope,
+    consumer: str,
+    system: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    deliveries: int = 1,
+) -> Iterator[Span]:
+    """The span of one delivery's handling; its parent comes with the message.
+
+    Without ``headers`` (the in-process transport) the parent is the current span,
+    the relay's publish span.
+    """
+    parent = None
+    if headers is not None:
+        parent = propagate.extract(headers if "traceparent" in headers else envelope.trace_context)
+    with tracer.start_as_current_span(
+        f"process {envelope.type}",
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        attributes={
+            **_message_attributes(envelope, system),
+            "messaging.consumer.group.name": consumer,
+            "messaging.message.delivery_count": deliveries,
+        },
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        yield span
+
+
+def failed(span: Span, error: BaseException) -> None:
+    """Mark ``span`` as failed by ``error`` (for errors the caller handles itself)."""
+    span.record_exception(error)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:500]))
+
+
+def _message_attributes(envelope: Envelope, system: str) -> dict[str, str]:
+    attributes = {
+        "messaging.system": system,
+        "messaging.destination.name": envelope.subject,
+        "messaging.message.id": envelope.message_id,
+    }
+    if envelope.correlation_id:
+        attributes[ORDER_ID] = envelope.correlation_id
+    return attributes

@@ -1,0 +1,135 @@
+"""The telemetry chassis: the span file, what starts a trace, and log lines under a span."""
+
+import json
+from pathlib import Path
+
+import structlog
+from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from shoplab.platform.logging import add_trace_context, in_words
+from shoplab.platform.telemetry.orders import about_order
+from shoplab.platform.telemetry.span_files import JsonLinesSpanExporter
+from shoplab.platform.telemetry.tracing import EntryPoints
+
+
+def provider(exporter: JsonLinesSpanExporter, sample_ratio: float = 1.0) -> TracerProvider:
+    """A provider of its own (not the process's global one), as ``configure_tracing`` builds."""
+    tracer_provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: "orders", SERVICE_INSTANCE_ID: "orders-2"}),
+        sampler=ParentBased(root=EntryPoints(sample_ratio)),
+    )
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return tracer_provider
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_spans_are_written_one_json_line_each_with_parent_links(tmp_path: Path) -> None:
+    path = tmp_path / "traces" / "orders-2.jsonl"
+    tracer = provider(JsonLinesSpanExporter(path)).get_tracer("test")
+
+    with tracer.start_as_current_span("POST /api/orders", kind=SpanKind.SERVER) as request:
+        about_order("o-1")
+        with tracer.start_as_current_span("INSERT orders", kind=SpanKind.CLIENT) as insert:
+            insert.set_status(Status(StatusCode.ERROR, "locked"))
+
+    child, parent = lines(path)
+    context = request.get_span_context()
+    assert parent["trace_id"] == child["trace_id"] == format(context.trace_id, "032x")
+    assert parent["parent_id"] is None
+    assert child["parent_id"] == parent["span_id"] == format(context.span_id, "016x")
+    assert (parent["service"], parent["instance"]) == ("orders", "orders-2")
+    assert (parent["name"], parent["kind"], parent["status"]) == (
+        "POST /api/orders",
+        "SERVER",
+        "UNSET",
+    )
+    assert parent["attributes"] == {"order_id": "o-1"}
+    assert child["status"] == "ERROR"
+    assert child["attributes"] == {"status.description": "locked"}
+    assert str(parent["start"]) <= str(child["start"]) <= str(child["end"]) <= str(parent["end"])
+
+
+def test_a_full_span_file_is_rotated_and_one_old_file_kept(tmp_path: Path) -> None:
+    path = tmp_path / "orders-2.jsonl"
+    tracer = provider(JsonLinesSpanExporter(path, max_bytes=2_000)).get_tracer("test")
+
+    for number in range(40):
+        with tracer.start_as_current_span(f"request {number}", kind=SpanKind.SERVER):
+            pass
+
+    rotated = path.with_name("orders-2.jsonl.1")
+    assert rotated.exists()
+    assert path.stat().st_size < 2_000 + 1_000
+    names = [line["name"] for line in lines(rotated) + lines(path)]
+    assert names == sorted(names, key=lambda name: int(str(name).split()[1]))
+    assert names[-1] == "request 39"
+
+
+def test_traces_start_only_at_entry_points(tmp_path: Path) -> None:
+    """A database call with no request behind it (a background loop) is no trace at all."""
+    path = tmp_path / "orders-2.jsonl"
+    tracer = provider(JsonLinesSpanExporter(path)).get_tracer("test")
+
+    with tracer.start_as_current_span("SELECT outbox", kind=SpanKind.CLIENT):
+        pass
+    with tracer.start_as_current_span("poll", kind=SpanKind.INTERNAL):
+        pass
+    for kind in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
+        with (
+            tracer.start_as_current_span(kind.name, kind=kind),
+            tracer.start_as_current_span("SELECT orders", kind=SpanKind.CLIENT),
+        ):
+            pass
+
+    kept = [(line["name"], line["parent_id"] is None) for line in lines(path)]
+    assert ("SELECT outbox", True) not in kept
+    assert ("poll", True) not in kept
+    assert sorted(kept) == sorted(
+        [(kind, True) for kind in ("SERVER", "CONSUMER", "PRODUCER")]
+        + [("SELECT orders", False)] * 3
+    )
+
+
+def test_a_zero_ratio_keeps_no_trace(tmp_path: Path) -> None:
+    path = tmp_path / "orders-2.jsonl"
+    tracer = provider(JsonLinesSpanExporter(path), sample_ratio=0.0).get_tracer("test")
+
+    with tracer.start_as_current_span("POST /api/orders", kind=SpanKind.SERVER):
+        pass
+
+    assert path.read_text() == ""
+
+
+def test_a_log_line_under_a_span_carries_its_ids_and_order(tmp_path: Path) -> None:
+    tracer = provider(JsonLinesSpanExporter(tmp_path / "x.jsonl")).get_tracer("test")
+    event: structlog.types.EventDict = {"event": "order placed"}
+
+    with tracer.start_as_current_span("POST /api/orders", kind=SpanKind.SERVER) as span:
+        about_order("o-7")
+        add_trace_context(None, "info", event)
+
+    context = span.get_span_context()
+    assert event == {
+        "event": "order placed",
+        "trace_id": format(context.trace_id, "032x"),
+        "span_id": format(context.span_id, "016x"),
+        "order_id": "o-7",
+    }
+
+
+def test_a_log_line_outside_any_span_has_no_trace() -> None:
+    event: structlog.types.EventDict = {"event": "service started"}
+
+    assert add_trace_context(None, "info", event) == {"event": "service started"}
+
+
+def test_message_names_read_as_words() -> None:
+    assert in_words("StockReserved") == "stock reserved"
+    assert in_words("PaymentFailed") == "payment failed"
