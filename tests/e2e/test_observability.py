@@ -21,9 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shoplab.runtime.traces import spans_of_traces_mentioning
 
-from .api import Customer, System, register_customer
+from .api import System, register_customer
 from .launcher import run_cli, status_processes
-from .shop import pick_products, place_and_wait
+from .shop import pick_products, place_and_wait, set_stock
 
 SPANS_WITHIN_S = 20.0
 """Processes write their spans about every second; a busy CI machine may take longer."""
@@ -61,9 +61,12 @@ async def complete_trace(system: System, order_id: str) -> dict[str, Any]:
     raise AssertionError(f"no complete trace of {order_id} within {SPANS_WITHIN_S} s")
 
 
-async def approved_order(client: httpx.AsyncClient, customer: Customer) -> str:
-    product = (await pick_products(client, 1))[0]
-    order = await place_and_wait(client, customer, [(product["sku"], 1)], "pm_card_visa")
+async def approved_order(client: httpx.AsyncClient, system: System) -> str:
+    """An order that must be approved: stocked, since other tests may have sold out."""
+    sku = (await pick_products(client, 1))[0]["sku"]
+    await set_stock(client, await system.admin_headers(client), sku, 1000)
+    customer = await register_customer(client)
+    order = await place_and_wait(client, customer, [(sku, 1)], "pm_card_visa")
     assert order["status"] == "APPROVED", order
     return str(order["order_id"])
 
@@ -78,7 +81,7 @@ class Traced:
 async def traced(system: System) -> Traced:
     """One approved order per mode and its complete trace, which the tests below read."""
     async with httpx.AsyncClient(base_url=system.base_url, timeout=30.0) as client:
-        order_id = await approved_order(client, await register_customer(client))
+        order_id = await approved_order(client, system)
     return Traced(order_id, await complete_trace(system, order_id))
 
 
