@@ -72,7 +72,7 @@ async def handle_delivery(
     max_deliveries: int,
     *,
     system: str,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str],
 ) -> Handled:
     """Run the handler on one delivery; the rule every broker's bus follows.
 
@@ -100,14 +100,14 @@ async def _handle(
     deliveries: int,
     max_deliveries: int,
     system: str,
-    headers: Mapping[str, str] | None,
+    headers: Mapping[str, str],
 ) -> Handled:
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as error:
         return Handled(Verdict.DEAD_LETTER, error)
     with consuming(
-        envelope, subscription.consumer, system, headers=headers or {}, deliveries=deliveries
+        envelope, subscription.consumer, system, headers=headers, deliveries=deliveries
     ) as span:
         try:
             await subscription.handle(envelope)

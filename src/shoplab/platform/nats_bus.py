@@ -137,7 +137,7 @@ class NatsBus:
             deliveries,
             self._max_deliveries,
             system=SYSTEM,
-            headers=message.headers,
+            headers=message.headers or {},
         )
         match handled:
             case Handled(verdict=Verdict.DEAD_LETTER, error=Exception() as error):

@@ -29,6 +29,7 @@ from shoplab.platform.database import Database
 from shoplab.platform.messaging import IN_PROCESS, Publisher, PublisherUnavailable
 from shoplab.platform.telemetry.messages import failed, publishing
 from shoplab.platform.telemetry.metrics import messaging_metrics
+from shoplab.platform.time import utc
 
 log = structlog.get_logger(__name__)
 
@@ -132,7 +133,7 @@ class OutboxRelay:
                     )
                 )
                 waiting, oldest = result.one()
-                age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+                age = (now - utc(oldest)).total_seconds() if oldest is not None else 0.0
                 self._metrics.outbox_backlog.labels(outbox.name).set(waiting)
                 self._metrics.outbox_oldest_age.labels(outbox.name).set(max(age, 0.0))
 
@@ -175,11 +176,6 @@ class OutboxRelay:
                 update(outbox).where(outbox.c.position == position).values(values)
             )
             await session.commit()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; the outbox writes them in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def backoff(attempts: int, *, base: float = 0.5, cap: float = 30.0) -> timedelta:

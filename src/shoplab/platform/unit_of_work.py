@@ -14,6 +14,7 @@ in a trace, the time an order spent in each database, one span per transaction r
 than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tracing).
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import ClassVar, Self
@@ -28,6 +29,7 @@ from shoplab.platform.database import Database
 from shoplab.platform.telemetry.messages import trace_context
 
 _OUTBOX_WRITTEN = "shoplab.outbox_written"
+_AFTER_COMMIT = "shoplab.after_commit"
 _tracer = trace.get_tracer("shoplab.database")
 
 
@@ -113,6 +115,17 @@ class SqlUnitOfWork:
         self._committed = True
         if self._session.info.pop(_OUTBOX_WRITTEN, False):
             self.database.outbox_written.set()
+        for callback in self._session.info.pop(_AFTER_COMMIT, []):
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed; never if it rolls back.
+
+        For what must happen once per change, such as counting a saga's outcome: a
+        transition that rolls back and is delivered again commits, and counts, once.
+        Kept on the session, so a joined unit of work's callbacks wait for the owner.
+        """
+        self._session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     async def publish(
         self,

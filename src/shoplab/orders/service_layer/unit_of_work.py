@@ -1,7 +1,5 @@
 """The orders unit of work, with its outbox, its inbox and its sagas (either style)."""
 
-from collections.abc import Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters import tables
@@ -24,20 +22,3 @@ class OrdersUnitOfWork(SqlUnitOfWork):
         self.idempotency_keys = SqlIdempotencyKeys(session)
         self.sagas = SqlSagaRepository(session)
         self.choreographies = SqlChoreographyRepository(session)
-        self._after_commit: list[Callable[[], None]] = []
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once this transaction has committed; never if it rolls back.
-
-        For what must happen once per change, such as counting a saga's outcome: a
-        transition that rolls back and is delivered again commits, and counts, once.
-        """
-        if self._joined is not None:
-            raise RuntimeError("a joined unit of work cannot tell when its owner commits")
-        self._after_commit.append(callback)
-
-    async def commit(self) -> None:
-        await super().commit()
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
