@@ -23,6 +23,7 @@ from shoplab.runtime import dead_letters, faults, state
 from shoplab.runtime.broker import NatsServerNotFound, without_password
 from shoplab.runtime.health import probe_all
 from shoplab.runtime.history import HistoryClient, HistoryUnavailable
+from shoplab.runtime.keys_cli import keys_app
 from shoplab.runtime.logs_cli import logs_command
 from shoplab.runtime.plans import CONTEXTS, PLANS, RunOptions, prepare
 from shoplab.runtime.ports import RESERVED_PORTS, port_free
@@ -44,6 +45,7 @@ history_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(history_app, name="history")
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
@@ -98,6 +100,13 @@ def up(
         Saga | None,
         typer.Option(help="How orders are settled across services (default: orchestration)."),
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            help="redis://HOST:PORT/DB: keep rate-limit counters there, shared by every "
+            "process (default: each process counts in memory)."
+        ),
+    ] = None,
 ) -> None:
     """Start the system and keep it running until Ctrl-C or `shoplab down`."""
     data_dir = data_dir.resolve()
@@ -111,6 +120,8 @@ def up(
         _fail("--broker is for the microservices mode: the monolith passes messages in-process.")
     if scale and mode is Mode.monolith:
         _fail("--scale is for the microservices mode: the monolith is one process.")
+    if redis is not None and not redis.startswith(("redis://", "rediss://")):
+        _fail("--redis must be a redis:// or rediss:// URL.")
     if saga is not None and mode is Mode.monolith:
         _fail("--saga is for the microservices mode: the monolith settles each order at once.")
     try:
@@ -124,6 +135,7 @@ def up(
             fsync is Fsync.always,
             instances,
             saga=(saga or Saga.orchestration).value,
+            redis_url=redis,
         )
         plan = PLANS[mode.value](options)
     except (ValueError, NatsServerNotFound) as error:

@@ -90,10 +90,6 @@ class System:
             admin_password=launched.admin_password,
         )
 
-    @property
-    def signing_key_path(self) -> Path:
-        return self.data_dir / "keys" / "jwt-signing.pem"
-
     async def register_customer(self, client: httpx.AsyncClient) -> Customer:
         """Register a customer with a unique email and log it in."""
         return await register_customer(client)

@@ -13,6 +13,29 @@ from .api import Customer, System
 from .launcher import Launched, ModeSpec, launch, mode_params, running, stop
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``lifecycle_only`` run against the monolith and the microservices only:
+    their other modes are deselected. They keep the ``system`` fixture's whole list of
+    modes, each at its own index, so that they share the session's running systems
+    (pytest orders a session fixture's tests by the index of its parameter)."""
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        mode = callspec.params.get("system") if callspec is not None else None
+        if (
+            isinstance(mode, ModeSpec)
+            and not mode.lifecycle
+            and item.get_closest_marker("lifecycle_only")
+        ):
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=mode_params())
 def system(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -36,6 +36,18 @@ POSTGRES_SKIP_REASON = f"{POSTGRES_URL_ENV} is not set (CI sets it)"
 NATS_URL_ENV = "SHOPLAB_TEST_NATS_URL"
 NATS_SKIP_REASON = f"{NATS_URL_ENV} is not set (CI sets it to the machine's NATS)"
 RABBITMQ_URL_ENV = "SHOPLAB_TEST_RABBITMQ_URL"
+REDIS_URL_ENV = "SHOPLAB_TEST_REDIS_URL"
+SUITE_RATE_LIMITS = {
+    "SHOPLAB_RATE_LIMIT_LOGIN": "1000/second",
+    "SHOPLAB_RATE_LIMIT_READS": "1000/second",
+    "SHOPLAB_RATE_LIMIT_PLACEMENT": "100/second",
+    "SHOPLAB_CLIENT_TIMEOUT_SECONDS": "2",
+}
+"""Every client of the suite comes from 127.0.0.1, and a test's customers poll their orders
+many times a second: the per-address and read quotas are raised for the suite's systems.
+A slow client is cut off after 2 s instead of 10, so that the probe of slow clients is quick.
+Placements keep a quota that a burst of 200 in a second exceeds (``test_rate_limits.py``);
+the quotas' defaults are tested on apps of their own (tests/integration/test_rate_limits.py)."""
 SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 ADMIN_EMAIL = "admin@shoplab.local"
 READY_TIMEOUT_S = 60.0
@@ -59,6 +71,8 @@ class ModeSpec:
     """``SHOPLAB_TEST_NATS_URL`` (a NATS server) or ``SHOPLAB_TEST_RABBITMQ_URL`` (RabbitMQ)."""
     lifecycle: bool = True
     """Run the tests that start, kill and stop systems of their own in this mode too."""
+    shared_redis: bool = False
+    """Keep the rate-limit counters in the Redis named by ``SHOPLAB_TEST_REDIS_URL``."""
     extra_args: tuple[str, ...] = ()
 
     @property
@@ -93,6 +107,7 @@ MODES: tuple[ModeSpec, ...] = (
         cli_mode="microservices",
         needs_postgres=True,
         external_broker=True,
+        shared_redis=True,
         lifecycle=False,
         extra_args=("--saga", "choreography", "--scale", "inventory=3"),
     ),
@@ -130,6 +145,9 @@ def mode_params(*, lifecycle: bool = False) -> list[Any]:
         if mode.external_broker:
             reason = f"{mode.broker_url_env} is not set (CI sets it to the machine's server)"
             marks.append(_skip_without(mode.broker_url_env, reason))
+        if mode.shared_redis:
+            reason = f"{REDIS_URL_ENV} is not set (CI sets it to the machine's Redis)"
+            marks.append(_skip_without(REDIS_URL_ENV, reason))
         params.append(pytest.param(mode, id=mode.name, marks=marks))
     return params
 
@@ -320,6 +338,7 @@ def launch(
         command += ["--database-url", database_url]
     variables = {
         **os.environ,
+        **SUITE_RATE_LIMITS,
         **(env or {}),
         "SHOPLAB_ADMIN_PASSWORD": admin_password,
         "PYTHONUNBUFFERED": "1",
@@ -329,6 +348,9 @@ def launch(
         namespace = f"e2e{uuid.uuid4().hex[:12]}"
         command += ["--broker", os.environ[mode.broker_url_env]]
         variables["SHOPLAB_BROKER_NAMESPACE"] = namespace
+    if mode.shared_redis:
+        command += ["--redis", os.environ[REDIS_URL_ENV]]
+        variables["SHOPLAB_REDIS_PREFIX"] = f"e2e{uuid.uuid4().hex[:12]}"
     log_path = root / "shoplab-output.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(

@@ -1,8 +1,11 @@
 """Access tokens: every kind of invalid or forged token is refused with 401.
 
 Forged tokens are minted with the system's own signing key (read from its data folder) and
-claims copied from a real token, so each one is wrong in exactly one way; a control test
-shows that a correctly minted token is accepted.
+the header and claims copied from a real token, so each one is wrong in exactly one way; a
+control test shows that a correctly minted token is accepted. The header checks follow
+RFC 8725: a token that names a key to fetch (``jku``, ``x5u``), carries one (``jwk``,
+``x5c``), declares ``crit`` extensions, or is not typed ``at+jwt`` is refused even when the
+system's own key signed it. An internal token (the microservices' own kind) counts as none.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +26,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from shoplab.identity.adapters.signing_keys import KEYS_FOLDER
+from shoplab.platform.auth import Principal
+from shoplab.platform.service_auth import SECRET_FILE, ServiceCredentials
 
 from .api import Customer, System, assert_problem, expect_json
 
@@ -45,6 +54,8 @@ class TokenKit:
     header: dict[str, Any]
     claims: dict[str, Any]
     private_key: Any
+    service_secret: bytes
+    """The run's internal-token secret (microservices), else one the system never saw."""
 
     @property
     def alg(self) -> str:
@@ -60,14 +71,37 @@ class TokenKit:
         claims.update(changes)
         return claims
 
-    def mint(self, key: Any = None, kid: str | None = None, **changes: Any) -> str:
-        """A token signed like the system's, with ``changes`` applied to the claims."""
+    def mint(
+        self,
+        key: Any = None,
+        kid: str | None = None,
+        header: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> str:
+        """A token signed like the system's, ``header`` added to its header and ``changes``
+        applied to its claims (a ``None`` value drops the claim or header parameter)."""
+        headers = {"kid": self.kid if kid is None else kid, "typ": self.header["typ"]}
+        claims = {k: v for k, v in self.fresh_claims(**changes).items() if v is not None}
         return jwt.encode(
-            self.fresh_claims(**changes),
+            claims,
             self.private_key if key is None else key,
             algorithm=self.alg,
-            headers={"kid": self.kid if kid is None else kid},
+            headers={**headers, **(header or {})},
         )
+
+    def public_jwk(self, key: Any) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(jwt.get_algorithm_by_name(self.alg).to_jwk(key))
+        return jwk
+
+    def embedded_key(self) -> str:
+        """The embedded-key attack: signed by the attacker's key, which the header carries."""
+        attacker = self.foreign_key()
+        return self.mint(key=attacker, header={"jwk": self.public_jwk(attacker.public_key())})
+
+    def internal(self) -> str:
+        """An internal token naming the real token's customer, as the gateway mints them."""
+        credentials = ServiceCredentials(self.service_secret, "gateway")
+        return credentials.mint(Principal(str(self.claims["sub"]), str(self.claims["role"])))
 
     def public_pem(self) -> bytes:
         key = self.private_key.public_key()
@@ -91,14 +125,14 @@ class TokenKit:
     def hs256(self, secret: bytes) -> str:
         """An HS256 token keyed with public material: the classic algorithm-confusion attack."""
         signing_input = (
-            f"{b64url_json({'alg': 'HS256', 'typ': 'JWT', 'kid': self.kid})}."
+            f"{b64url_json({'alg': 'HS256', 'typ': self.header['typ'], 'kid': self.kid})}."
             f"{b64url_json(self.fresh_claims())}"
         )
         signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{b64url(signature)}"
 
     def unsigned(self) -> str:
-        header = b64url_json({"alg": "none", "typ": "JWT", "kid": self.kid})
+        header = b64url_json({"alg": "none", "typ": self.header["typ"], "kid": self.kid})
         return f"{header}.{b64url_json(self.fresh_claims())}."
 
     def tampered(self, **changes: Any) -> str:
@@ -109,15 +143,26 @@ class TokenKit:
         return f"{header}.{b64url_json(claims)}.{signature}"
 
 
+def signing_key_file(data_dir: Path, kid: str) -> Path:
+    """The file of the key ``kid`` in the data folder's key ring."""
+    [path] = (data_dir / KEYS_FOLDER).glob(f"*-{kid}.pem")
+    return path
+
+
 @pytest.fixture
 def kit(system: System, customer: Customer) -> TokenKit:
-    key_pem = system.signing_key_path.read_bytes()
+    header = jwt.get_unverified_header(customer.token)
+    key_pem = signing_key_file(system.data_dir, header["kid"]).read_bytes()
     private_key = serialization.load_pem_private_key(key_pem, password=None)
+    secret_file = system.data_dir / SECRET_FILE
     return TokenKit(
         real_token=customer.token,
-        header=jwt.get_unverified_header(customer.token),
+        header=header,
         claims=jwt.decode(customer.token, options={"verify_signature": False}),
         private_key=private_key,
+        service_secret=(
+            secret_file.read_bytes().strip() if secret_file.exists() else secrets.token_bytes(32)
+        ),
     )
 
 
@@ -140,6 +185,17 @@ FORGERIES: dict[str, Callable[[TokenKit], str]] = {
     "foreign-key-same-kid": lambda kit: kit.mint(key=kit.foreign_key()),
     "foreign-key-unknown-kid": lambda kit: kit.mint(key=kit.foreign_key(), kid="e2e-unknown"),
     "truncated-signature": lambda kit: kit.real_token[:-6],
+    "not-yet-valid": lambda kit: kit.mint(nbf=int(time.time()) + 300),
+    "no-nbf": lambda kit: kit.mint(nbf=None),
+    "no-typ": lambda kit: kit.mint(header={"typ": None}),
+    "typ-jwt": lambda kit: kit.mint(header={"typ": "JWT"}),
+    "jku": lambda kit: kit.mint(header={"jku": "https://evil.example/jwks.json"}),
+    "x5u": lambda kit: kit.mint(header={"x5u": "https://evil.example/cert.pem"}),
+    "jwk": lambda kit: kit.mint(header={"jwk": kit.public_jwk(kit.private_key.public_key())}),
+    "x5c": lambda kit: kit.mint(header={"x5c": ["MIIBfake"]}),
+    "crit": lambda kit: kit.mint(header={"crit": ["exp"]}),
+    "embedded-key": lambda kit: kit.embedded_key(),
+    "internal-token": lambda kit: kit.internal(),
 }
 
 

@@ -77,6 +77,8 @@ BAD_BODIES: dict[str, BodyFactory] = {
     "customer-id-field": lambda s: _order(s, customer_id="someone-else"),
     "order-id-field": lambda s: _order(s, order_id="chosen-by-client"),
     "unit-price-field": lambda s: _with_item(_line(s[0], unit_price_cents=1)),
+    "role-field": lambda s: _order(s, role="admin"),
+    "reason-field": lambda s: _order(s, reason=None),
     "body-array": lambda s: [_order(s)],
     "body-string": lambda s: "pm_card_visa",
     "body-null": lambda s: None,

@@ -18,14 +18,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter
 from google.protobuf.message import Message
@@ -33,7 +32,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from jwt.algorithms import OKPAlgorithm
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from typing_extensions import override
 
 from shoplab.contracts.grpc.notifications.v1 import notifications_pb2, notifications_pb2_grpc
@@ -67,6 +66,7 @@ from shoplab.platform.service_auth import (
 from shoplab.platform.settings import PlatformSettings
 
 from .problems import assert_problem
+from .serving import served
 
 ISSUER, API_AUDIENCE = "shoplab-identity", "shoplab-api"
 BODY_LIMIT = 2_048
@@ -156,34 +156,6 @@ class StandIn:
         body = json.dumps(answer.body, separators=(",", ":")).encode()
         headers = {"content-type": "application/json", **answer.headers}
         await Response(body, status_code=answer.status, headers=headers)(scope, receive, send)
-
-
-@asynccontextmanager
-async def served(app: ASGIApp, *, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port until the block ends."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app,
-        lifespan=lifespan,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 M = TypeVar("M", bound=Message)
@@ -331,10 +303,12 @@ class TokenIssuer:
             "iss": ISSUER,
             "aud": API_AUDIENCE,
             "iat": now,
+            "nbf": now,
             "exp": now + timedelta(minutes=5),
             **overrides,
         }
-        return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})
+        headers = {"kid": self.kid, "typ": "at+jwt"}
+        return jwt.encode(claims, self.key, algorithm="EdDSA", headers=headers)
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -566,6 +540,18 @@ async def test_a_service_problem_passes_through_unchanged(
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
+async def test_an_empty_idempotency_key_reaches_the_service_as_sent(
+    gateway: httpx.AsyncClient, services: dict[str, StandIn]
+) -> None:
+    """Orders refuses an empty key (422); dropping it would place an order instead."""
+    orders = services[routes.ORDERS]
+    orders.answer("POST", "/api/orders", Answer(422, {"detail": "empty key"}))
+    answer = await gateway.post("/api/orders", content=b"{}", headers={"idempotency-key": ""})
+    assert answer.status_code == 422
+    [seen] = orders.seen
+    assert seen.headers["idempotency-key"] == ""
+
+
 async def test_paths_nobody_serves_get_the_monolith_s_own_problems(
     gateway: httpx.AsyncClient, services: dict[str, StandIn]
 ) -> None:
@@ -578,7 +564,9 @@ async def test_paths_nobody_serves_get_the_monolith_s_own_problems(
     app = create_app(title="m", routers=[router], readiness={}, max_body_bytes=BODY_LIMIT)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m") as monolith:
-        for method, path in [("GET", "/api/nothing"), ("POST", "/api/orders/o1/details")]:
+        probes = [("GET", "/api/nothing"), ("POST", "/api/orders/o1/details")]
+        probes += [("PUT", "/health/live"), ("DELETE", "/health/ready")]
+        for method, path in probes:
             expected = await monolith.request(method, path)
             answer = await gateway.request(method, path)
             assert (answer.status_code, answer.content) == (expected.status_code, expected.content)
@@ -898,6 +886,20 @@ async def test_a_dead_service_makes_the_gateway_unready(
 # --- the public contract --------------------------------------------------------------------
 
 
+OWN_PATHS = {
+    routes.IDENTITY: "/api/auth/token",
+    routes.CATALOG: "/api/products",
+    routes.ORDERS: "/api/orders/{order_id}",
+    routes.INVENTORY: "/api/admin/inventory/{sku}",
+    routes.PAYMENTS: "/api/admin/payments",
+    routes.NOTIFICATIONS: "/api/admin/notifications",
+    routes.HISTORY: "/api/orders",
+}
+"""A path each service serves (a GET), as the routing table says."""
+DETAILS_PATH = "/api/orders/{order_id}/details"
+"""Documented by the gateway itself, which composes the answer."""
+
+
 async def test_the_openapi_is_the_services_public_paths_merged(
     gateway: httpx.AsyncClient, services: dict[str, StandIn], internal: ServiceCredentials
 ) -> None:
@@ -909,12 +911,12 @@ async def test_the_openapi_is_the_services_public_paths_merged(
                 body={
                     "openapi": "3.1.0",
                     "info": {"title": name, "version": "0"},
-                    "paths": {f"/api/{name}": {"get": {}}, f"/internal/{name}": {"get": {}}},
+                    "paths": {OWN_PATHS[name]: {"get": {}}, f"/internal/{name}": {"get": {}}},
                 }
             ),
         )
     document = (await gateway.get("/api/openapi.json")).json()
-    assert sorted(document["paths"]) == sorted(f"/api/{name}" for name in services)
+    assert sorted(document["paths"]) == sorted([*OWN_PATHS.values(), DETAILS_PATH])
     for service in services.values():
         [seen] = service.seen
         assert caller_seen(internal, seen).role == "service"

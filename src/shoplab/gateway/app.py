@@ -1,8 +1,9 @@
 """The gateway's composition root: settings in, one FastAPI app out.
 
-Every public request goes through one route: the routing table names its
-owner, then the request is forwarded there, or composed here for the order
-details, or answered 404 as the monolith answers a path it does not serve.
+Every public request (a path under ``/api/`` or ``/.well-known/``) goes through one
+route: the routing table names its owner, then the request is forwarded there, or
+composed here for the order details, or answered 404 as the monolith answers a path it
+does not serve.
 """
 
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from nats.aio.client import Client as NatsClient
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from shoplab.gateway import openapi, routes
 from shoplab.gateway.composition import PART_TIMEOUT_SECONDS, OrderDetailsComposer
@@ -35,6 +37,9 @@ from shoplab.platform.discovery import (
 )
 from shoplab.platform.grpc.client import GrpcClient
 from shoplab.platform.http.app import create_app
+from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
+from shoplab.platform.rate_limits import RateLimiter
 from shoplab.platform.resilience import Resilience, ResilienceConfig
 from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.settings import PlatformSettings
@@ -42,7 +47,10 @@ from shoplab.platform.settings import PlatformSettings
 ISSUER = "gateway"
 """The issuer of the internal tokens the gateway mints."""
 OPENAPI_URL = "/api/openapi.json"
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+PUBLIC_PATHS = ("/api/{path:path}", "/.well-known/{path:path}")
+"""The routes of every public request: the routing table decides who answers. The
+gateway's own paths (health, metrics) stay out of them, so a wrong method there is a 405."""
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class Gateway:
             self.keys.current, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
         self.auth = EdgeAuthenticator(verifier, self.keys, self.credentials)
+        self.limiter = RateLimiter.from_url(settings.redis_url, settings.redis_prefix)
         self.proxy = Proxy(self.upstreams, self.auth)
         self.public_contract = openapi.PublicContract(self.upstreams, self.credentials)
         self.details = OrderDetailsComposer(
@@ -149,16 +158,15 @@ class Gateway:
             return await self.proxy.forward(request, match.target)
         if request.method != "GET":
             raise HTTPException(status_code=405, headers={"Allow": "GET"})
-        caller = await self.auth.internal_headers(request.headers.get("authorization"))
+        caller = await self.auth.internal_headers(request)
         return await self.details.compose(match.wildcards[0], caller)
 
     def router(self) -> APIRouter:
         router = APIRouter()
         router.add_api_route(OPENAPI_URL, self.contract, methods=["GET"], include_in_schema=False)
         router.add_api_route("/api/docs", self.docs, methods=["GET"], include_in_schema=False)
-        router.add_api_route(
-            "/{path:path}", self.handle, methods=ALL_METHODS, include_in_schema=False
-        )
+        for path in PUBLIC_PATHS:
+            router.add_api_route(path, self.handle, methods=ALL_METHODS, include_in_schema=False)
         return router
 
     def app(self) -> FastAPI:
@@ -180,8 +188,17 @@ class Gateway:
             routers=[self.router()],
             readiness=service_checks(self.upstreams, self.timeouts.probe),
             max_body_bytes=self.settings.max_body_bytes,
+            edge=EdgeSettings.of(self.settings),
             lifespan=lifespan,
             own_openapi=False,
+            middleware=[
+                Middleware(
+                    RateLimits,
+                    limiter=self.limiter,
+                    policies=EdgePolicies.from_settings(self.settings),
+                    identify=self.auth.principal,
+                )
+            ],
         )
         app.add_exception_handler(UpstreamFailure, upstream_problem)
         return app

@@ -4,14 +4,17 @@ The gateway verifies the caller's access token itself and never passes it on.
 Each service instead receives an internal token, minted by the gateway, that
 names the verified caller, or ``anonymous`` when there was no token or a bad
 one. The service then decides as the monolith would: a public route serves an
-anonymous caller, a protected one answers the same 401 problem.
+anonymous caller, a protected one answers the same 401 problem. Anything but an
+access token (an internal token sent from outside, say) counts as no token, and
+does not make the gateway fetch identity's keys.
 """
 
-import jwt
+from fastapi import Request
 from fastapi.security.utils import get_authorization_scheme_param
 
 from shoplab.gateway.jwks import JwksCache
-from shoplab.platform.auth import InvalidToken, Principal, TokenVerifier
+from shoplab.platform.auth import InvalidToken, Principal, TokenVerifier, access_token_kid
+from shoplab.platform.http.rate_limit import VERIFIED_PRINCIPAL
 from shoplab.platform.service_auth import ServiceCredentials
 
 
@@ -29,20 +32,20 @@ class EdgeAuthenticator:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
-        except jwt.PyJWTError:
-            return None
-        if not isinstance(kid, str):
-            return None
-        await self._keys.ensure(kid)
-        try:
+            await self._keys.ensure(access_token_kid(token))
             return self._verifier.verify(token)
         except InvalidToken:
             return None
 
-    async def internal_headers(self, authorization: str | None) -> dict[str, str]:
-        """The ``Authorization`` header to send downstream on the caller's behalf."""
-        principal = await self.principal(authorization)
+    async def internal_headers(self, request: Request) -> dict[str, str]:
+        """The ``Authorization`` header to send downstream on the caller's behalf.
+
+        The caller the rate limits verified is used as it is: one verification per request.
+        """
+        if VERIFIED_PRINCIPAL in request.scope.get("state", {}):
+            principal = request.scope["state"][VERIFIED_PRINCIPAL]
+        else:
+            principal = await self.principal(request.headers.get("authorization"))
         if principal is None:
             return {"Authorization": f"Bearer {self._credentials.anonymous()}"}
         return self._credentials.headers(principal)

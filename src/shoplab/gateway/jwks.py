@@ -4,7 +4,10 @@ The gateway verifies every customer token, so it cannot ask identity for the
 keys each time. ``JwksCache`` loads them on first use and keeps them. A token
 whose ``kid`` is unknown may mean identity rotated its key, so the cache asks
 again, but at most once per ``min_refresh_seconds``: a stream of tokens with
-made-up kids must not become a stream of requests to identity.
+made-up kids must not become a stream of requests to identity. Identity publishes
+a new key longer than that before signing with it, so a genuine new ``kid`` is
+always in the next refresh (``identity/adapters/signing_keys.py``). The keys come
+only from identity's JWKS: a token's own ``jku`` or ``x5u`` is never followed.
 """
 
 import asyncio
@@ -15,6 +18,8 @@ from typing import Any
 import jwt
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from shoplab.platform.auth import JWKS_MIN_REFRESH_SECONDS
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +39,7 @@ class JwksCache:
         self,
         fetch: FetchJwks,
         *,
-        min_refresh_seconds: float = 60.0,
+        min_refresh_seconds: float = JWKS_MIN_REFRESH_SECONDS,
         clock: Clock = time.monotonic,
     ) -> None:
         self._fetch = fetch

@@ -24,8 +24,12 @@ class Proxy:
         self._auth = auth
 
     async def forward(self, request: Request, service: str) -> Response:
-        headers = {name: value for name in REQUEST_HEADERS if (value := request.headers.get(name))}
-        headers.update(await self._auth.internal_headers(request.headers.get("authorization")))
+        headers = {
+            name: value
+            for name in REQUEST_HEADERS
+            if (value := request.headers.get(name)) is not None  # an empty value still counts
+        }
+        headers.update(await self._auth.internal_headers(request))
         answer = await self._upstreams.request(
             service,
             request.method,

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.identity.adapters.passwords import Argon2Hasher
-from shoplab.identity.adapters.signing_keys import SigningKeys
+from shoplab.identity.adapters.sign_in_throttle import RateLimitedSignIns
+from shoplab.identity.adapters.signing_keys import KeyRing
 from shoplab.identity.adapters.tables import MIGRATIONS, outbox
 from shoplab.identity.adapters.tokens import JwtSigner
 from shoplab.identity.entrypoints.api import build_router
@@ -14,6 +15,7 @@ from shoplab.identity.service_layer import services
 from shoplab.identity.service_layer.unit_of_work import IdentityUnitOfWork
 from shoplab.platform.database import Database
 from shoplab.platform.migrate import upgrade
+from shoplab.platform.rate_limits import Policy, RateLimiter
 from shoplab.platform.secret_files import write_new_secret
 from shoplab.platform.settings import PlatformSettings
 
@@ -23,16 +25,25 @@ ADMIN_PASSWORD_FILE = "admin-password.txt"
 class IdentityContext:
     outbox = outbox
 
-    def __init__(self, database: Database, settings: PlatformSettings) -> None:
+    def __init__(
+        self, database: Database, settings: PlatformSettings, *, keys: KeyRing | None = None
+    ) -> None:
+        """``keys``: the signing keys; by default the ring in the data folder."""
         self.database = database
         self.settings = settings
-        self.keys = SigningKeys.load_or_create(settings.data_dir)
+        self.keys = keys or KeyRing.load_or_create(
+            settings.data_dir, token_ttl_seconds=settings.token_ttl_seconds
+        )
         self.hasher = Argon2Hasher()
         self.signer = JwtSigner(
             self.keys,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl_seconds=settings.token_ttl_seconds,
+        )
+        self.sign_ins = RateLimitedSignIns(
+            RateLimiter.from_url(settings.redis_url, settings.redis_prefix),
+            Policy.parse("failed-logins", settings.rate_limit_failed_logins),
         )
 
     def uow(self, *, join: AsyncSession | None = None) -> IdentityUnitOfWork:
@@ -62,4 +73,4 @@ class IdentityContext:
         return secrets.token_urlsafe(18), True
 
     def router(self) -> APIRouter:
-        return build_router(self.uow, self.hasher, self.signer, self.keys.jwks)
+        return build_router(self.uow, self.hasher, self.signer, self.sign_ins, self.keys.jwks)

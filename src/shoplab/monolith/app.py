@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager, suppress
 
 import structlog
 from fastapi import FastAPI
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.middleware import Middleware
 
 from shoplab import seed
 from shoplab.catalog.bootstrap import CatalogContext
@@ -16,10 +18,13 @@ from shoplab.monolith.collaborators import InventoryAvailability, connector
 from shoplab.notifications.bootstrap import NotificationsContext
 from shoplab.orders.bootstrap import OrdersContext
 from shoplab.payments.bootstrap import PaymentsContext
-from shoplab.platform.auth import Authenticator, TokenVerifier
+from shoplab.platform.auth import Authenticator, InvalidToken, Principal, TokenVerifier
 from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.http.app import create_app
+from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
 from shoplab.platform.messaging import InProcessPublisher
+from shoplab.platform.rate_limits import RateLimiter
 from shoplab.platform.relay import OutboxRelay
 from shoplab.platform.settings import PlatformSettings, sqlite_file
 
@@ -41,13 +46,13 @@ class Monolith:
         self.orders = OrdersContext(
             self.database, connector(self.catalog, self.inventory, self.payments)
         )
-        self.auth = Authenticator(
-            TokenVerifier(
-                self.identity.keys.public_keys,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-            )
+        self.verifier = TokenVerifier(
+            self.identity.keys.public_keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
         )
+        self.auth = Authenticator(self.verifier)
+        self.limiter = RateLimiter.from_url(settings.redis_url, settings.redis_prefix)
         self.relay = OutboxRelay(
             self.database,
             [self.identity.outbox, self.orders.outbox, self.notifications.outbox],
@@ -78,6 +83,16 @@ class Monolith:
     async def relay_running(self) -> bool:
         return self._relay_task is not None and not self._relay_task.done()
 
+    async def caller(self, authorization: str | None) -> Principal | None:
+        """Whom the rate limits count a request against: the verified caller, if any."""
+        scheme, token = get_authorization_scheme_param(authorization)
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return self.verifier.verify(token)
+        except InvalidToken:
+            return None
+
     def app(self) -> FastAPI:
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -100,5 +115,14 @@ class Monolith:
             ],
             readiness={"database": self.database.ping, "outbox_relay": self.relay_running},
             max_body_bytes=self.settings.max_body_bytes,
+            edge=EdgeSettings.of(self.settings),
             lifespan=lifespan,
+            middleware=[
+                Middleware(
+                    RateLimits,
+                    limiter=self.limiter,
+                    policies=EdgePolicies.from_settings(self.settings),
+                    identify=self.caller,
+                )
+            ],
         )

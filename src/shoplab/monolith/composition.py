@@ -10,30 +10,25 @@ from typing import Annotated, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
 
+from shoplab.contracts.views import OrderDetails
 from shoplab.notifications.bootstrap import NotificationsContext
-from shoplab.notifications.entrypoints.api import NotificationView
+from shoplab.notifications.entrypoints.api import notification_view
 from shoplab.notifications.service_layer.queries import notifications_for
 from shoplab.orders.bootstrap import OrdersContext
-from shoplab.orders.entrypoints.api import OrderView
+from shoplab.orders.entrypoints.api import order_view
+from shoplab.orders.entrypoints.saga_api import SagaView
 from shoplab.orders.service_layer import services as orders
 from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.domain.model import NoPayment, Payment
-from shoplab.payments.entrypoints.api import PaymentView
+from shoplab.payments.entrypoints.api import payment_view
 from shoplab.payments.service_layer.services import payment_for
 from shoplab.platform.auth import Authenticator, Principal
 from shoplab.platform.errors import NotFound
+from shoplab.platform.http.openapi import problems
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-
-class OrderDetails(BaseModel):
-    order: OrderView
-    payment: PaymentView | None
-    notifications: list[NotificationView]
-    degraded: list[str]
 
 
 class NoSagaInMonolith(NotFound):
@@ -52,7 +47,11 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/api/orders/{order_id}/details", tags=["orders"])
+    @router.get(
+        "/api/orders/{order_id}/details",
+        tags=["orders"],
+        responses=problems({404: "No order of the caller's has this id."}),
+    )
     async def order_details(
         order_id: str, principal: Annotated[Principal, Depends(auth.customer)]
     ) -> OrderDetails:
@@ -64,15 +63,17 @@ def build_router(
             "notifications", degraded, notifications_for(notification_context.uow(), order_id), []
         )
         return OrderDetails(
-            order=OrderView.of(order),
-            payment=PaymentView.of(payment) if payment else None,
-            notifications=[NotificationView.of(item) for item in sent],
+            order=order_view(order),
+            payment=payment_view(payment) if payment else None,
+            notifications=[notification_view(item) for item in sent],
             degraded=degraded,
         )
 
-    @router.get("/api/admin/sagas/{order_id}", tags=["administration"])
+    # Declared as the orders service declares it (``saga_api``), so the public document
+    # is the same in both modes; here every answer is the 404 that says why.
+    @router.get("/api/admin/sagas/{order_id}", tags=["administration"], response_model=SagaView)
     async def saga(order_id: str, _admin: Annotated[Principal, Depends(auth.admin)]) -> None:
-        """Sagas exist in the microservices mode only."""
+        """Where the order's saga stands, and every step it took."""
         raise NoSagaInMonolith
 
     return router

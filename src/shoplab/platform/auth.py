@@ -1,14 +1,24 @@
 """Verifying access tokens at the edge, and the principal they prove.
 
-Tokens are EdDSA-signed JWTs. Verification pins the algorithm (so ``none`` and
-HS256-with-the-public-key are refused), finds the key by ``kid``, and requires
-``exp``, ``iat``, ``sub``, ``iss`` and ``aud`` with the expected issuer and
-audience. The keys come from a callable so a key rotation needs no restart.
+Tokens are EdDSA-signed JWTs, checked as RFC 8725 (JWT best current practices) asks:
+
+- the algorithm is pinned to EdDSA, so ``none`` and HS256 keyed with the public key
+  are refused (3.1, 3.2);
+- the header must name the type ``at+jwt`` (RFC 9068), so no other JWT, an internal
+  token included, passes for an access token (3.11, 3.12);
+- a header that points at a key (``jku``, ``x5u``), carries one (``jwk``, ``x5c``) or
+  declares extensions we would have to understand (``crit``) is refused: the key comes
+  only from the verifier's own set, found by ``kid``, and nothing a token names is fetched
+  (3.10);
+- ``iss`` and ``aud`` must be the expected ones (3.8, 3.9); ``exp``, ``nbf``, ``iat`` and
+  ``sub`` must be present, and the times hold within ``LEEWAY_SECONDS``.
+
+The keys come from a callable so a key rotation needs no restart.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -18,6 +28,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shoplab.platform.errors import Forbidden, Unauthorized
 
 ALGORITHM = "EdDSA"
+ACCESS_TOKEN_TYPE = "at+jwt"
+"""The ``typ`` header of an access token (RFC 9068); verifiers require it."""
+LEEWAY_SECONDS = 10
+"""The clock difference tolerated between identity and a verifier on ``exp``, ``nbf``, ``iat``."""
+JWKS_MIN_REFRESH_SECONDS = 60.0
+"""A verifier that caches the keys asks identity again at most this often."""
+REQUIRED_CLAIMS = ["exp", "nbf", "iat", "sub", "iss", "aud"]
+REFUSED_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+"""Header parameters that would let a token choose its key or its rules (RFC 7515 4.1)."""
+
 ADMIN = "admin"
 CUSTOMER = "customer"
 SERVICE = "service"
@@ -41,6 +61,36 @@ class InvalidToken(Unauthorized):
         super().__init__("A valid bearer token is required.")
 
 
+def checked_header(token: str, token_type: str) -> dict[str, Any]:
+    """The token's header, if it names ``token_type`` and no key of its own; else InvalidToken.
+
+    ``typ`` compares without case and with or without ``application/`` (RFC 7515 4.1.9).
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise InvalidToken from error
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower().removeprefix("application/") != token_type:
+        raise InvalidToken
+    if REFUSED_HEADERS & header.keys():
+        raise InvalidToken
+    return header
+
+
+def access_token_kid(token: str) -> str:
+    """The ``kid`` of a token whose header is an access token's; else InvalidToken.
+
+    Checked before any key is looked up, so a token of the wrong kind never makes a
+    verifier fetch keys.
+    """
+    header = checked_header(token, ACCESS_TOKEN_TYPE)
+    kid = header.get("kid")
+    if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+        raise InvalidToken
+    return kid
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -48,7 +98,7 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        leeway_seconds: int = 10,
+        leeway_seconds: int = LEEWAY_SECONDS,
     ) -> None:
         self._public_keys = public_keys
         self._issuer = issuer
@@ -56,11 +106,10 @@ class TokenVerifier:
         self._leeway = leeway_seconds
 
     def verify(self, token: str) -> Principal:
+        key = self._public_keys().get(access_token_kid(token))
+        if key is None:
+            raise InvalidToken
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            key = self._public_keys().get(kid) if isinstance(kid, str) else None
-            if key is None:
-                raise InvalidToken
             claims = jwt.decode(
                 token,
                 key,
@@ -68,7 +117,7 @@ class TokenVerifier:
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                options={"require": REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError as error:
             raise InvalidToken from error

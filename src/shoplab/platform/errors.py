@@ -33,6 +33,16 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class TooManyRequests(DomainError):
+    """The caller asked too often; ``retry_after_seconds`` says when it may ask again."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Unavailable(DomainError):
     """A collaborator this request needs did not answer; trying again later may work."""
 

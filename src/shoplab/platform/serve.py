@@ -1,7 +1,22 @@
-"""Serve an ASGI app with uvicorn, tuned the same way in every process."""
+"""Serve an ASGI app with uvicorn, tuned the same way in every process.
+
+The process is the edge: the gateway in the microservices mode, the monolith's own
+app otherwise. No proxy stands before it, so ``X-Forwarded-For`` and
+``X-Forwarded-Proto`` are not trusted (``proxy_headers=False``), whoever sends them:
+the client address the rate limits count is the connection's own.
+
+Request heads are read by ``EdgeProtocol`` (httptools with a deadline and a size
+ceiling), configured from the ``EdgeSettings`` the app was created with.
+"""
+
+import sys
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
+
+from shoplab.platform.http.edge_protocol import edge_protocol
+from shoplab.platform.http.edge_settings import edge_settings_of
 
 KEEP_ALIVE_SECONDS = 30
 """How long an idle connection stays open. Callers that pool connections (the gateway)
@@ -10,15 +25,23 @@ closing at that very moment fails with a read error, and a POST cannot be sent a
 
 
 def serve(app: FastAPI, *, host: str, port: int) -> None:
-    uvicorn.run(
+    server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=edge_protocol(edge_settings_of(app)),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
+        proxy_headers=False,
     )

@@ -54,6 +54,7 @@ from shoplab.platform.grpc.client import GrpcClient
 from shoplab.platform.grpc.server import GrpcServer, GrpcService, build_server
 from shoplab.platform.grpc.serving import ServingInterceptor
 from shoplab.platform.http.app import ReadinessCheck, create_app
+from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.service_guard import ServiceGuard
 from shoplab.platform.messaging import Subscription
 from shoplab.platform.nats_bus import NatsBus
@@ -148,6 +149,7 @@ class ServiceHost:
             routers=parts.routers,
             readiness=readiness,
             max_body_bytes=self.settings.max_body_bytes,
+            edge=EdgeSettings.of(self.settings),
             lifespan=lifespan,
             state=lambda: {
                 "faults": self.faults.faults.describe(),

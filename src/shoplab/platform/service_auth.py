@@ -8,9 +8,11 @@ without a valid internal token, so its port called directly is closed, and never
 trusts an unsigned header.
 
 Internal tokens are short-lived HS256 JWTs keyed by a secret that the runtime
-creates in the data folder before any process starts. Their audience differs
-from the customers' tokens, so neither kind is accepted where the other is
-expected.
+creates in the data folder before any process starts. Their type
+(``shoplab-internal+jwt``), algorithm and audience all differ from the customers'
+tokens, so neither kind is accepted where the other is expected (RFC 8725 3.11,
+3.12); their header obeys the same rules as an access token's (no ``jku``, ``x5u``,
+``jwk``, ``x5c`` nor ``crit``).
 """
 
 import secrets
@@ -19,14 +21,27 @@ from pathlib import Path
 
 import jwt
 
-from shoplab.platform.auth import ADMIN, ANONYMOUS, CUSTOMER, SERVICE, InvalidToken, Principal
+from shoplab.platform.auth import (
+    ADMIN,
+    ANONYMOUS,
+    CUSTOMER,
+    REQUIRED_CLAIMS,
+    SERVICE,
+    InvalidToken,
+    Principal,
+    checked_header,
+)
 from shoplab.platform.secret_files import write_new_secret
 
 AUDIENCE = "shoplab-internal"
 ALGORITHM = "HS256"
+TOKEN_TYPE = "shoplab-internal+jwt"
+"""The ``typ`` header of an internal token: never an access token's ``at+jwt``."""
 ROLES = (ADMIN, CUSTOMER, SERVICE, ANONYMOUS)
 SECRET_FILE = Path("keys") / "service-secret"
 TOKEN_TTL_SECONDS = 60
+LEEWAY_SECONDS = 5
+"""The clock difference tolerated between two processes of one run."""
 
 
 def ensure_service_secret(data_dir: Path) -> Path:
@@ -59,22 +74,24 @@ class ServiceCredentials:
             "sub": subject.customer_id,
             "role": subject.role,
             "iat": now,
+            "nbf": now,
             "exp": now + TOKEN_TTL_SECONDS,
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE})
 
     def anonymous(self) -> str:
         return self.mint(Principal(customer_id=ANONYMOUS, role=ANONYMOUS))
 
     def verify(self, token: str) -> Principal:
+        checked_header(token, TOKEN_TYPE)
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
-                leeway=5,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=LEEWAY_SECONDS,
+                options={"require": REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError as error:
             raise InvalidToken from error

@@ -22,6 +22,24 @@ class PlatformSettings(BaseSettings):
     jwt_audience: str = "shoplab-api"
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
+    max_header_bytes: int = Field(default=8_192, ge=1_024, le=65_536)
+    """The most a request's headers may weigh together; more is answered 431."""
+    client_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """How long a client may take to send a request's headers or body (slow clients)."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed to call the API from their pages; none by default."""
+    redis_url: str | None = None
+    """``redis://host:port/db``: rate-limit counters shared by every process; memory if unset."""
+    redis_prefix: str = "shoplab"
+    """The prefix of this run's keys in Redis, to share one server between runs."""
+    rate_limit_login: str = "10/minute"
+    """Sign-in and registration attempts per client address (``limits`` notation)."""
+    rate_limit_placement: str = "10/second;300/hour"
+    """Order placements and other writes per customer (per address when anonymous)."""
+    rate_limit_reads: str = "50/second"
+    """Reads per customer (per address when anonymous)."""
+    rate_limit_failed_logins: str = "5/minute;20/hour"
+    """Failed sign-ins per account (email, known or not) before its sign-ins are refused."""
     log_level: str = "INFO"
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     """The share of requests and messages that start a trace (the rest follow their parent)."""

@@ -65,6 +65,8 @@ class RunOptions:
     """Instances per service (``--scale inventory=3``); one for a service not named."""
     saga: str = "orchestration"
     """How orders are settled in the microservices mode (``--saga``): every service reads it."""
+    redis_url: str | None = None
+    """Where rate-limit counters are kept (``--redis``), shared by every process; memory if None."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def monolith_plan(options: RunOptions) -> Plan:
     }
     if options.database_url:
         env["SHOPLAB_DATABASE_URL"] = options.database_url
+    if options.redis_url:
+        env["SHOPLAB_REDIS_URL"] = options.redis_url
     argv = [sys.executable, "-m", "shoplab.monolith", "--port", str(options.port)]
     return Plan([_http_spec("monolith-1", argv, options.port, env)], _public_url(options))
 
@@ -130,6 +134,8 @@ def microservices_plan(options: RunOptions) -> Plan:
         "SHOPLAB_FSYNC": _flag(options.fsync),
         "SHOPLAB_SAGA": options.saga,
     }
+    if options.redis_url:
+        shared_env["SHOPLAB_REDIS_URL"] = options.redis_url
     if is_amqp(broker_url):  # no NATS, so no registry: every process gets the list
         shared_env["SHOPLAB_DISCOVERY"] = "static"
         shared_env["SHOPLAB_DISCOVERY_INSTANCES"] = json.dumps(

@@ -8,9 +8,20 @@ from pydantic import BaseModel
 from shoplab.catalog.service_layer import services
 from shoplab.catalog.service_layer.ports import StockAvailability
 from shoplab.catalog.service_layer.unit_of_work import CatalogUnitOfWork
+from shoplab.platform.http.openapi import problems
+
+TO_PRODUCT_PAGE = {
+    "ProductPage": {
+        "operationId": "product_page",
+        "parameters": {"sku": "$response.body#/items/0/sku"},
+        "description": "The page of the first product listed.",
+    }
+}
 
 
 class ProductSummary(BaseModel):
+    """A product as the catalog lists it."""
+
     sku: str
     name: str
     price_cents: int
@@ -18,10 +29,14 @@ class ProductSummary(BaseModel):
 
 
 class ProductList(BaseModel):
+    """Every product on sale, by sku."""
+
     items: list[ProductSummary]
 
 
 class ProductPage(BaseModel):
+    """One product; ``available`` is the stock that can be ordered now."""
+
     sku: str
     name: str
     description: str
@@ -33,7 +48,7 @@ class ProductPage(BaseModel):
 def build_router(new_uow: Callable[[], CatalogUnitOfWork], stock: StockAvailability) -> APIRouter:
     router = APIRouter(prefix="/api/products", tags=["catalog"])
 
-    @router.get("")
+    @router.get("", responses={200: {"links": TO_PRODUCT_PAGE}})
     async def list_products() -> ProductList:
         """Every product on sale, by sku."""
         products = await services.list_products(new_uow())
@@ -41,7 +56,7 @@ def build_router(new_uow: Callable[[], CatalogUnitOfWork], stock: StockAvailabil
             items=[ProductSummary.model_validate(p, from_attributes=True) for p in products]
         )
 
-    @router.get("/{sku}")
+    @router.get("/{sku}", responses=problems({404: "No product has this sku."}))
     async def product_page(sku: str) -> ProductPage:
         """One product, with the stock that can be ordered now."""
         product, available = await services.product_page(new_uow(), sku, stock)

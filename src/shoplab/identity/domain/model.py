@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shoplab.platform.errors import Conflict, Unauthorized
+from shoplab.platform.errors import Conflict, TooManyRequests, Unauthorized
 
 ADMIN_EMAIL = "admin@shoplab.local"
 
@@ -23,6 +23,16 @@ class BadCredentials(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("The email or the password is wrong.")
+
+
+class SignInsSuspended(TooManyRequests):
+    """Too many failed sign-ins for one email, known or not: the same answer for both."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many failed sign-ins for this account; try again in {retry_after_seconds} s.",
+            retry_after_seconds,
+        )
 
 
 def normalize_email(email: str) -> str:

@@ -1,4 +1,4 @@
-"""What identity needs from outside: password hashing and token signing."""
+"""What identity needs from outside: password hashing, token signing, a sign-in throttle."""
 
 from typing import Protocol
 
@@ -20,3 +20,15 @@ class PasswordHasher(Protocol):
 
 class TokenSigner(Protocol):
     def issue(self, customer: Customer) -> AccessToken: ...
+
+
+class SignInThrottle(Protocol):
+    """Counts failed sign-ins per account and suspends an account's sign-ins past a quota."""
+
+    async def check(self, account: str) -> None:
+        """Raise ``SignInsSuspended`` while ``account`` (a normalized email) may not sign in."""
+        ...
+
+    async def failed(self, account: str) -> None:
+        """Count one failed sign-in for ``account``."""
+        ...

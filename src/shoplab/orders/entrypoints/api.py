@@ -4,23 +4,77 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.config import JsonDict
 
-from shoplab.contracts.views import OrderList, OrderSummary
+from shoplab.contracts.views import LineView, OrderList, OrderSummary, OrderView
 from shoplab.orders.domain.model import MAX_LINES, MAX_QUANTITY, Order
 from shoplab.orders.service_layer import services
 from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
+from shoplab.platform.http.openapi import problems
 from shoplab.platform.telemetry.orders import about_order
 
 MAX_LISTED = 100
+PAYMENT_METHODS = (
+    "pm_card_visa",
+    "pm_card_mastercard",
+    "pm_card_chargeDeclined",
+    "pm_card_chargeDeclinedInsufficientFunds",
+)
+"""The test cards of the public contract. Payments decides which methods it accepts and
+refuses the others (422); this list only documents them."""
 
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+PaymentMethod = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": list(PAYMENT_METHODS),
+            "description": "A test card: the first two are charged, `pm_card_chargeDeclined` "
+            "is declined, `pm_card_chargeDeclinedInsufficientFunds` lacks the funds.",
+        }
+    ),
+]
+PLACEMENT_EXAMPLE: JsonDict = {
+    "items": [{"sku": "CB-005", "quantity": 1}],
+    "payment_method": "pm_card_visa",
+}
+
+TO_THE_ORDER = {
+    name: {
+        "operationId": operation,
+        "parameters": {"order_id": "$response.body#/order_id"},
+        "description": description,
+    }
+    for name, operation, description in (
+        ("GetOrder", "get_order", "Read the order placed, until its status is final."),
+        ("CancelOrder", "cancel_order", "Cancel the order placed, once it is APPROVED."),
+        ("GetOrderDetails", "order_details", "The order placed, with payment and notifications."),
+    )
+}
+"""OpenAPI links: where the ``order_id`` of a placement's answer leads."""
+LOCATION = {
+    "description": "Where the order can be read: `/api/orders/{order_id}`.",
+    "required": True,
+    "schema": {"type": "string"},
+}
 
 
 class LineRequest(BaseModel):
+    """One line of an order: a sku and how many."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     sku: Sku
@@ -28,10 +82,14 @@ class LineRequest(BaseModel):
 
 
 class PlaceOrderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    """1 to 20 lines, each sku on one line only, and how to pay."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [PLACEMENT_EXAMPLE]}
+    )
 
     items: list[LineRequest] = Field(min_length=1, max_length=MAX_LINES)
-    payment_method: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    payment_method: PaymentMethod
 
     @field_validator("items")
     @classmethod
@@ -42,43 +100,32 @@ class PlaceOrderRequest(BaseModel):
 
 
 class OrderAccepted(BaseModel):
+    """The order and its status now: a placement may still be ``PENDING``."""
+
     order_id: str
     status: str
-
-
-class LineView(BaseModel):
-    sku: str
-    quantity: int
-    unit_price_cents: int
-
-
-class OrderView(OrderSummary):
-    customer_id: str
-    items: list[LineView]
-
-    @classmethod
-    def of(cls, order: Order) -> "OrderView":
-        return cls(
-            order_id=order.order_id,
-            status=order.status.value,
-            reason=order.reason.value if order.reason else None,
-            total_cents=order.total_cents,
-            currency=order.currency,
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-            customer_id=order.customer_id,
-            items=[
-                LineView(
-                    sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents
-                )
-                for line in order.lines
-            ],
-        )
 
 
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
 ]
+
+
+def order_view(order: Order) -> OrderView:
+    return OrderView(
+        order_id=order.order_id,
+        status=order.status.value,
+        reason=order.reason.value if order.reason else None,
+        total_cents=order.total_cents,
+        currency=order.currency,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        customer_id=order.customer_id,
+        items=[
+            LineView(sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents)
+            for line in order.lines
+        ],
+    )
 
 
 def build_router(
@@ -87,7 +134,20 @@ def build_router(
     router = APIRouter(prefix="/api/orders", tags=["orders"])
     signed_in = Depends(auth.customer)
 
-    @router.post("", status_code=status.HTTP_202_ACCEPTED)
+    @router.post(
+        "",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={
+            202: {"headers": {"Location": LOCATION}, "links": TO_THE_ORDER},
+            **problems(
+                {
+                    409: "The Idempotency-Key was sent before with another body.",
+                    422: "The body does not match the schema, names an unknown sku or one "
+                    "sku twice, or a payment method that is not accepted.",
+                }
+            ),
+        },
+    )
     async def place_order(
         body: PlaceOrderRequest,
         principal: Annotated[Principal, signed_in],
@@ -116,13 +176,25 @@ def build_router(
             items=[OrderSummary.model_validate(o, from_attributes=True) for o in orders]
         )
 
-    @router.get("/{order_id}")
+    @router.get(
+        "/{order_id}",
+        responses=problems({404: "No order of the caller's has this id."}),
+    )
     async def get_order(order_id: str, principal: Annotated[Principal, signed_in]) -> OrderView:
         """One order of the caller's (an administrator may read any)."""
         about_order(order_id)
-        return OrderView.of(await services.get_order(new_uow(), order_id, principal))
+        return order_view(await services.get_order(new_uow(), order_id, principal))
 
-    @router.post("/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+    @router.post(
+        "/{order_id}/cancel",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=problems(
+            {
+                404: "No order of the caller's has this id.",
+                409: "The order is not APPROVED: only an approved order can be cancelled.",
+            }
+        ),
+    )
     async def cancel_order(
         order_id: str, principal: Annotated[Principal, signed_in]
     ) -> OrderAccepted:

@@ -1,4 +1,5 @@
-"""The app factory every process uses: problem details, limits, request metrics, health probes."""
+"""The app factory every process uses: problem details, limits, security headers, CORS,
+request metrics, health probes."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
@@ -11,9 +12,17 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import REGISTRY, CollectorRegistry
 from starlette.middleware import Middleware
 
+from shoplab.platform.http.body_deadline import BodyReadDeadline
+from shoplab.platform.http.cors import cors_middleware
+from shoplab.platform.http.docs_csp import DOCS_PATH
+from shoplab.platform.http.edge_app import EdgeApp
+from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.header_limits import HeaderSizeLimit
 from shoplab.platform.http.limits import BodySizeLimit
 from shoplab.platform.http.metrics import RequestMetrics
+from shoplab.platform.http.openapi import install_public_openapi
 from shoplab.platform.http.problems import install_problem_handlers
+from shoplab.platform.http.security_headers import SecurityHeaders
 from shoplab.platform.resilience.metrics import CONTENT_TYPE, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -48,6 +57,7 @@ def create_app(
     state: Callable[[], Mapping[str, Any]] | None = None,
     middleware: Sequence[Middleware] = (),
     metrics_registry: CollectorRegistry = REGISTRY,
+    edge: EdgeSettings = EdgeSettings(),
 ) -> FastAPI:
     """``own_openapi=False``: the app serves no OpenAPI of its own routes (the gateway
     serves the services' contract instead). ``state`` adds what the readiness answer
@@ -57,23 +67,34 @@ def create_app(
     metrics, so that what it answers itself (a 401, an injected fault) is counted too;
     a middleware added to the app afterwards runs outside them and is not.
     ``metrics_registry`` holds the request metrics and is what ``/metrics`` exposes.
+
+    ``edge`` says what clients may send (header sizes, how slowly) and which browser
+    origins may call; ``serve`` reads it back from the app for the connection level.
+    From the outside in: security headers and CORS (around Starlette's own error
+    middleware, so a 500 has them too), the request metrics, the header size limit,
+    ``middleware``, the body deadline, the body size limit, the routes.
     """
-    app = FastAPI(
+    app = EdgeApp(
+        edge=[Middleware(SecurityHeaders), *cors_middleware(edge.cors_origins)],
         title=title,
         lifespan=lifespan,
         openapi_url="/api/openapi.json" if own_openapi else None,
-        docs_url="/api/docs" if own_openapi else None,
+        docs_url=DOCS_PATH if own_openapi else None,
         redoc_url=None,
         telemetry=TELEMETRY,
     )
+    app.state.edge_settings = edge
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyReadDeadline, seconds=edge.client_timeout_seconds)
     for each in middleware:
         app.add_middleware(each.cls, *each.args, **each.kwargs)
+    app.add_middleware(HeaderSizeLimit, max_bytes=edge.max_header_bytes)
     app.add_middleware(RequestMetrics, registry=metrics_registry)
     app.include_router(health_router(readiness, state, metrics_registry))
     for router in routers:
         app.include_router(router)
+    install_public_openapi(app)
     return app
 
 

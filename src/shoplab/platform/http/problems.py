@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from shoplab.platform import errors
+from shoplab.platform.http.allowed_methods import allowed_methods
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +26,7 @@ STATUS_BY_CATEGORY: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.TooManyRequests: 429,
     errors.Unavailable: 503,
 }
 
@@ -34,10 +36,12 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     413: "Content too large",
     422: "Invalid request",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal error",
     503: "Service unavailable",
     504: "Gateway timeout",
@@ -75,6 +79,8 @@ def problem_response(error: errors.DomainError) -> JSONResponse:
     """The problem answer for a domain error, also usable from plain ASGI middleware."""
     status = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, errors.TooManyRequests):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return problem(status, str(error), title=error.title, headers=headers)
 
 
@@ -92,10 +98,22 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return problem(422, "The request does not match the expected schema.", errors=issues)
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
+    if isinstance(error.__cause__, RecursionError):  # FastAPI's 400 for a body json cannot read
+        return _too_deep()
     detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code, "")
-    return problem(error.status_code, detail, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    allow = allowed_methods(request.app.routes, request.scope) if error.status_code == 405 else None
+    if allow is not None:
+        headers["Allow"] = allow
+    return problem(error.status_code, detail, headers=headers)
+
+
+def _too_deep() -> JSONResponse:
+    """A JSON body nested deeper than the parser recurses: invalid, like any unreadable JSON."""
+    issue = {"loc": ["body"], "msg": "JSON nested too deeply"}
+    return problem(422, "The JSON body is nested too deeply.", errors=[issue])
 
 
 async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:

@@ -1,0 +1,104 @@
+"""Rate limits at the front door, through the public API of the monolith and the gateway.
+
+The suite's systems run with a placement quota of 100 a second per customer
+(``SUITE_RATE_LIMITS``), and the default failed sign-in quota (5 a minute per account).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import httpx
+import pytest
+
+from .api import Customer, System, assert_problem, expect_json, registration
+from .launcher import SUITE_RATE_LIMITS
+from .shop import list_products, order_body, post_order, set_stock
+
+pytestmark = pytest.mark.lifecycle_only
+
+BURST = 200
+PLACEMENT_QUOTA = int(SUITE_RATE_LIMITS["SHOPLAB_RATE_LIMIT_PLACEMENT"].split("/")[0])
+FAILED_SIGN_INS_ALLOWED = 5
+RATE_LIMIT = re.compile(r'^"placement-1s";r=(?P<r>\d+);t=(?P<t>\d+)$')
+
+
+async def test_a_burst_by_one_customer_is_refused_while_another_customer_places_orders(
+    system: System,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    customer: Customer,
+    other_customer: Customer,
+) -> None:
+    sku = (await list_products(client))[-1]["sku"]
+    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+    async with httpx.AsyncClient(base_url=system.base_url, timeout=30, limits=limits) as client:
+        await set_stock(client, admin, sku, 1_000_000)
+        body = order_body([(sku, 1)], "pm_card_visa")
+
+        async def place(who: Customer) -> httpx.Response:
+            return await post_order(client, who, body, idempotency_key=str(uuid.uuid4()))
+
+        burst = [place(customer) for _ in range(BURST)]
+        others = [place(other_customer) for _ in range(5)]
+        started = asyncio.get_running_loop().time()
+        answers = await asyncio.gather(*burst, *others)
+        took = asyncio.get_running_loop().time() - started
+
+    mine, theirs = answers[:BURST], answers[BURST:]
+    refused = [a for a in mine if a.status_code == 429]
+    accepted = [a for a in mine if a.status_code == 202]
+    assert len(refused) + len(accepted) == BURST, {a.status_code for a in mine}
+    assert refused, f"no 429 among {BURST} placements in {took:.2f} s"
+    assert len(accepted) <= PLACEMENT_QUOTA + PLACEMENT_QUOTA * took  # the window moves on
+    for answer in refused:
+        assert_problem(answer, 429)
+        assert int(answer.headers["retry-after"]) >= 1
+        found = RATE_LIMIT.match(answer.headers["ratelimit"])
+        assert found is not None, answer.headers["ratelimit"]
+        assert found["r"] == "0"
+        assert f'"placement-1s";q={PLACEMENT_QUOTA};w=1' in answer.headers["ratelimit-policy"]
+    for answer in accepted:
+        assert RATE_LIMIT.match(answer.headers["ratelimit"]) is not None
+    assert [a.status_code for a in theirs] == [202] * len(theirs)
+
+
+async def test_failed_sign_ins_suspend_an_account_and_a_right_password_waits_too(
+    client: httpx.AsyncClient,
+) -> None:
+    body = registration()
+    expect_json(await client.post("/api/auth/register", json=body), 201)
+    wrong = {"email": body["email"], "password": "not-the-password"}
+    failures = [await client.post("/api/auth/token", json=wrong) for _ in range(5)]
+    assert [a.status_code for a in failures] == [401] * FAILED_SIGN_INS_ALLOWED
+    suspended = await client.post("/api/auth/token", json=wrong)
+    assert_problem(suspended, 429)
+    assert 1 <= int(suspended.headers["retry-after"]) <= 60
+    right = {"email": body["email"], "password": body["password"]}
+    assert_problem(await client.post("/api/auth/token", json=right), 429)
+    other = registration()
+    expect_json(await client.post("/api/auth/register", json=other), 201)
+    signed_in = await client.post(
+        "/api/auth/token", json={"email": other["email"], "password": other["password"]}
+    )
+    expect_json(signed_in, 200)
+
+
+async def test_an_unknown_email_and_a_wrong_password_get_the_same_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    known = registration()
+    expect_json(await client.post("/api/auth/register", json=known), 201)
+    unknown = registration()  # never registered
+
+    async def attempts(email: str) -> list[httpx.Response]:
+        wrong = {"email": email, "password": "not-the-password"}
+        return [await client.post("/api/auth/token", json=wrong) for _ in range(7)]
+
+    for a, b in zip(await attempts(known["email"]), await attempts(unknown["email"]), strict=True):
+        assert a.status_code == b.status_code
+        assert a.json() == b.json()
+        assert set(a.headers) - {"ratelimit"} == set(b.headers) - {"ratelimit"}
+        assert ("retry-after" in a.headers) == ("retry-after" in b.headers)
