@@ -141,7 +141,10 @@ def up(
     except (ValueError, NatsServerNotFound) as error:
         _fail(str(error))
     prepare(options)
-    supervisor = Supervisor(mode.value, plan, data_dir)
+    try:
+        supervisor = Supervisor(mode.value, plan, data_dir)
+    except OSError as error:  # a port taken since the plan was made
+        _fail(f"could not listen on a port of the plan: {error}")
     raise typer.Exit(asyncio.run(_run(supervisor, data_dir)))
 
 

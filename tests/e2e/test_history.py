@@ -38,17 +38,37 @@ async def dump(client: httpx.AsyncClient, admin: dict[str, str]) -> list[dict[st
 
 
 async def settled_dump(client: httpx.AsyncClient, admin: dict[str, str]) -> list[dict[str, Any]]:
-    """The view once it is caught up with every log and no longer changes."""
+    """The view once it is caught up with every log, holds the notification of every final
+    outcome, and no longer changes.
+
+    Caught up is not enough: a cancellation's notification is sent after the order is
+    ``CANCELLED``, so a view may be caught up with logs that do not hold it yet.
+    """
     previous: list[dict[str, Any]] | None = None
     deadline = time.monotonic() + CATCH_UP_S
     while time.monotonic() < deadline:
         lag = expect_json(await client.get("/api/admin/history/status", headers=admin), 200)
         current = await dump(client, admin) if lag["caught_up"] else None
+        if current is not None and not all(map(notified, current)):
+            current = None
         if current is not None and current == previous:
             return current
         previous = current
         await asyncio.sleep(SETTLE_POLL_S)
     raise AssertionError(f"the history did not settle within {CATCH_UP_S} s: {lag}")
+
+
+FINAL_NOTIFICATIONS = {
+    "APPROVED": ["ORDER_APPROVED"],
+    "REJECTED": ["ORDER_REJECTED"],
+    "CANCELLED": ["ORDER_APPROVED", "ORDER_CANCELLED"],
+}
+
+
+def notified(entry: dict[str, Any]) -> bool:
+    """The entry holds the notification of each outcome its order has had."""
+    expected = FINAL_NOTIFICATIONS.get(entry["status"])
+    return expected is None or sorted(entry["notifications"]) == expected
 
 
 def rebuild(data_dir: Path) -> dict[str, Any]:

@@ -7,8 +7,16 @@ the client address the rate limits count is the connection's own.
 
 Request heads are read by ``EdgeProtocol`` (httptools with a deadline and a size
 ceiling), configured from the ``EdgeSettings`` the app was created with.
+
+Under ``shoplab up`` the listening socket is the supervisor's: it binds each process's
+HTTP port when it makes the plan and hands the socket down (``SHOPLAB_LISTEN_FD``). A
+port chosen free and bound only later, once the process has imported everything, may
+be taken meanwhile by another program; and a restarted process finds its port waiting,
+with the connections that came in meanwhile queued instead of refused.
 """
 
+import os
+import socket
 import sys
 
 import uvicorn
@@ -24,11 +32,21 @@ must give up an idle one sooner: a request written on a connection that the serv
 closing at that very moment fails with a read error, and a POST cannot be sent again."""
 
 
+LISTEN_FD_ENV = "SHOPLAB_LISTEN_FD"
+"""The file descriptor of a listening socket handed down by the supervisor."""
+
+
 def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """Serve on the socket the supervisor handed down, else bind ``host:port``."""
     server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
-    server.run()
+    server.run(sockets=inherited_listener())
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def inherited_listener() -> list[socket.socket] | None:
+    fd = os.environ.get(LISTEN_FD_ENV)
+    return [socket.socket(fileno=int(fd))] if fd else None
 
 
 def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:

@@ -1,6 +1,9 @@
 """The supervisor: starts a plan's processes, restarts the ones that die, stops them all.
 
-Each child writes its output to ``<data-dir>/logs/<name>.log``. Children
+Each child writes its output to ``<data-dir>/logs/<name>.log``. The supervisor binds
+each child's HTTP port itself, when the plan is read, and hands the listening socket
+down (``platform.serve``): no other program can take the port between the plan and the
+child's start, and a restarted child serves on the same socket at once. Children
 are asked by the kernel to die with the supervisor (``PR_SET_PDEATHSIG``), so
 even a ``kill -9`` of the supervisor leaves no process behind. A child that dies
 is restarted after an exponential backoff, and its restart count is kept in the
@@ -17,15 +20,18 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
 import httpx
 
+from shoplab.platform.serve import LISTEN_FD_ENV
 from shoplab.runtime import state
 from shoplab.runtime.plans import Plan, ProcessSpec
 
 STOP_GRACE_SECONDS = 10.0
+LISTEN_BACKLOG = 2048
 MAX_BACKOFF_SECONDS = 30.0
 _LIBC = ctypes.util.find_library("c")
 
@@ -42,17 +48,28 @@ class Child:
         self.log_path = log_dir / f"{spec.name}.log"
         self.process: asyncio.subprocess.Process | None = None
         self.restarts = 0
+        self.listener = _listening(spec.ports["http"]) if "http" in spec.ports else None
 
     async def start(self) -> None:
+        env = {**os.environ, **self.spec.env}
+        handed_down: tuple[int, ...] = ()
+        if self.listener is not None:
+            handed_down = (self.listener.fileno(),)
+            env[LISTEN_FD_ENV] = str(self.listener.fileno())
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *self.spec.argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                env={**os.environ, **self.spec.env},
+                env=env,
+                pass_fds=handed_down,
                 preexec_fn=_die_with_parent,
             )
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
 
     @property
     def pid(self) -> int:
@@ -104,7 +121,12 @@ class Supervisor:
         """Stop the last stage first: the gateway and services, then the broker."""
         for stage in reversed(self._stages):
             await _stop_all(stage)
+        for child in self.children:
+            child.close()
         state.remove(self.data_dir)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
     def _handle_stop_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -156,6 +178,19 @@ class StartFailed(Exception):
     def __init__(self, child: Child, reason: str) -> None:
         super().__init__(f"{child.spec.name} {reason}; see {child.log_path}")
         self.child = child
+
+
+def _listening(port: int) -> socket.socket:
+    """A loopback socket listening on ``port``, for a child to serve on."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError:
+        listener.close()
+        raise
+    listener.listen(LISTEN_BACKLOG)
+    return listener
 
 
 def _stages(children: list[Child]) -> list[list[Child]]:
