@@ -18,7 +18,8 @@ from shoplab.contracts.views import OrderDetails
 from shoplab.gateway import routes
 from shoplab.gateway.upstreams import UpstreamFailure, Upstreams
 from shoplab.platform.auth import BearerCredentials
-from shoplab.platform.http.openapi import canonical, info, install_public_openapi, problems
+from shoplab.platform.http.openapi import info, install_public_openapi, problems
+from shoplab.platform.http.openapi_form import canonical
 from shoplab.platform.service_auth import ServiceCredentials
 
 Document = dict[str, Any]

@@ -149,7 +149,7 @@ class ServiceHost:
             routers=parts.routers,
             readiness=readiness,
             max_body_bytes=self.settings.max_body_bytes,
-            edge=EdgeSettings.of(self.settings),
+            edge=EdgeSettings(),  # behind the gateway, which applies the configured edge
             lifespan=lifespan,
             state=lambda: {
                 "faults": self.faults.faults.describe(),

@@ -2,8 +2,9 @@
 
 A slow client ties up a connection and the task serving it for as long as it
 likes (a "slow POST" attack); uvicorn bounds only the idle time between requests.
-The deadline runs from the moment the head is in (the app is called) until the last
-piece of the body has arrived; the time spent answering is not counted. The head
+The deadline runs from the moment the app first asks for the body until its last
+piece has arrived: the server's own work before that (checking the token, counting
+the rate limits) and the time spent answering are not the client's, and not counted. The head
 has a deadline of its own, at the connection level (``edge_protocol``).
 """
 
@@ -49,14 +50,15 @@ class BodyReadDeadline:
 
 def _within(receive: Receive, seconds: float) -> Receive:
     """A ``receive`` that raises ``ClientTooSlow`` once the body is late; then a plain one."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
+    deadline: float | None = None
     complete = False
 
     async def receive_in_time() -> Message:
-        nonlocal complete
+        nonlocal complete, deadline
         if complete:
             return await receive()
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + seconds
         try:
             async with asyncio.timeout_at(deadline):
                 message = await receive()

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
 from shoplab.platform.auth import Authenticator
+from shoplab.platform.http.openapi_form import canonical, operations, refs
 from shoplab.platform.http.problems import PROBLEM_JSON
 from shoplab.platform.http.security_headers import SECURITY_HEADERS
 
@@ -37,7 +38,6 @@ HEADERS = "#/components/headers/"
 PUBLIC_PREFIXES = ("/api/", "/.well-known/")
 """The public API's paths. The others (the health probes) are the chassis's own: no
 token, no rate limit, and no problem answers beyond what their routes declare."""
-METHOD_ORDER = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 DESCRIPTION = """\
 The public REST API of shoplab, the same in every deployment mode: the modular \
@@ -193,7 +193,7 @@ def public_document(generated: Document, known: Mapping[tuple[str, str], Endpoin
     document = copy.deepcopy(generated)
     document["info"] = info(document["info"]["title"])
     names = [endpoint.name for endpoint in known.values()]
-    for path, method, operation in _operations(document):
+    for path, method, operation in operations(document):
         endpoint = known.get((path, method))
         if endpoint is not None and names.count(endpoint.name) == 1:
             operation["operationId"] = endpoint.name
@@ -209,37 +209,6 @@ def problem_schemas() -> dict[str, Any]:
     schema = Problem.model_json_schema(ref_template=SCHEMAS + "{model}", mode="serialization")
     definitions: dict[str, Any] = schema.pop("$defs", {})
     return {**definitions, Problem.__name__: schema}
-
-
-def canonical(document: Document) -> Document:
-    """Paths, methods, answers and components sorted; schemas and headers nothing uses dropped."""
-    paths = {
-        path: {
-            method: _with_sorted_responses(operation)
-            for method, operation in sorted(item.items(), key=lambda pair: _method_rank(pair[0]))
-        }
-        for path, item in sorted(document.get("paths", {}).items())
-    }
-    components: dict[str, Any] = document.get("components", {})
-    used = _reachable(paths, components)
-    kept = {
-        section: {
-            name: value
-            for name, value in sorted(entries.items())
-            if section not in ("schemas", "headers") or f"#/components/{section}/{name}" in used
-        }
-        for section, entries in sorted(components.items())
-    }
-    form: Document = {"openapi": document["openapi"], "info": document["info"], "paths": paths}
-    if any(kept.values()):
-        form["components"] = {section: entries for section, entries in kept.items() if entries}
-    return form
-
-
-def _with_sorted_responses(operation: dict[str, Any]) -> dict[str, Any]:
-    if "responses" not in operation:
-        return operation
-    return {**operation, "responses": dict(sorted(operation["responses"].items()))}
 
 
 def _complete(operation: dict[str, Any], path: str, *, admin_only: bool) -> None:
@@ -276,44 +245,8 @@ def _headers_of(status: int) -> tuple[str, ...]:
 
 def _is_fastapi_validation_error(response: dict[str, Any] | None) -> bool:
     return response is not None and any(
-        ref.endswith("/HTTPValidationError") for ref in _refs(response)
+        ref.endswith("/HTTPValidationError") for ref in refs(response)
     )
-
-
-def _operations(document: Document) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            yield path, method, operation
-
-
-def _method_rank(method: str) -> int:
-    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
-
-
-def _reachable(paths: dict[str, Any], components: dict[str, Any]) -> set[str]:
-    """Every component reference reachable from the paths, through components too."""
-    seen: set[str] = set()
-    pending = list(_refs(paths))
-    while pending:
-        ref = pending.pop()
-        if ref in seen:
-            continue
-        seen.add(ref)
-        _, _, section, name = ref.split("/", 3)
-        pending.extend(_refs(components.get(section, {}).get(name, {})))
-    return seen
-
-
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/"):
-                yield value
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
 
 
 def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
