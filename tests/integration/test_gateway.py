@@ -57,6 +57,7 @@ from shoplab.platform.discovery.static import StaticResolver
 from shoplab.platform.grpc.auth import AUTHORIZATION
 from shoplab.platform.grpc.server import GrpcService, build_server
 from shoplab.platform.http.app import create_app
+from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.service_auth import (
     AUDIENCE,
     ServiceCredentials,
@@ -561,7 +562,9 @@ async def test_paths_nobody_serves_get_the_monolith_s_own_problems(
     @router.get("/api/orders/{order_id}/details")
     async def details(order_id: str) -> None: ...
 
-    app = create_app(title="m", routers=[router], readiness={}, max_body_bytes=BODY_LIMIT)
+    app = create_app(
+        title="m", routers=[router], readiness={}, edge=EdgeSettings(max_body_bytes=BODY_LIMIT)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m") as monolith:
         probes = [("GET", "/api/nothing"), ("POST", "/api/orders/o1/details")]

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,8 @@ def sample_app(edge: EdgeSettings = EdgeSettings()) -> FastAPI:
         title="t",
         routers=[router],
         readiness={},
-        max_body_bytes=BODY_LIMIT,
         middleware=[Middleware(TooOften)],
-        edge=edge,
+        edge=replace(edge, max_body_bytes=BODY_LIMIT),
     )
 
 
@@ -323,7 +323,9 @@ async def test_json_nested_past_the_parser_s_depth_is_a_422_problem(content: byt
     async def add_thing(body: Body) -> Body:
         return body
 
-    app = create_app(title="t", routers=[router], readiness={}, max_body_bytes=1_000_000)
+    app = create_app(
+        title="t", routers=[router], readiness={}, edge=EdgeSettings(max_body_bytes=1_000_000)
+    )
     async with in_process(app) as client:
         for _ in range(2):
             answer = await client.post(

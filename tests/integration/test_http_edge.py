@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shoplab.platform.errors import Conflict, NotFound
 from shoplab.platform.http.app import create_app
+from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.service_guard import ServiceGuard
 from shoplab.platform.resilience import deadline
 from shoplab.platform.service_auth import ServiceCredentials
@@ -46,7 +47,12 @@ def sample_app(ready: bool = True) -> FastAPI:
     async def check() -> bool:
         return ready
 
-    return create_app(title="t", routers=[router], readiness={"thing": check}, max_body_bytes=LIMIT)
+    return create_app(
+        title="t",
+        routers=[router],
+        readiness={"thing": check},
+        edge=EdgeSettings(max_body_bytes=LIMIT),
+    )
 
 
 async def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:

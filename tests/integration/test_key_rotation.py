@@ -234,7 +234,6 @@ async def identity_service(data_dir: Path, clock: FakeClock) -> AsyncIterator[ht
         title="identity",
         routers=[identity.router()],
         readiness={},
-        max_body_bytes=settings.max_body_bytes,
     )
     try:
         transport = httpx.ASGITransport(app=app)

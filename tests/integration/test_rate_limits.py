@@ -10,16 +10,23 @@ Redis show that several instances enforce one limit.
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import REGISTRY
 from starlette.middleware import Middleware
 
 from shoplab.gateway import routes
 from shoplab.gateway.app import Gateway
-from shoplab.platform.auth import CUSTOMER, Principal
+from shoplab.platform.auth import (
+    CUSTOMER,
+    Authenticator,
+    InvalidToken,
+    Principal,
+    bearer_token,
+)
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
 from shoplab.platform.rate_limits import Policy, RateLimiter
@@ -52,7 +59,6 @@ def edge_app(limiter: RateLimiter, policies: EdgePolicies) -> FastAPI:
         title="edge",
         routers=[router],
         readiness={},
-        max_body_bytes=65_536,
         middleware=[Middleware(RateLimits, limiter=limiter, policies=policies, identify=who)],
     )
     return app
@@ -229,3 +235,47 @@ async def test_gateways_counting_in_memory_each_have_their_own_quota(
     async with client_of(Gateway(settings).app()) as a, client_of(Gateway(settings).app()) as b:
         answers = [await (a if n % 2 else b).get("/api/products") for n in range(4)]
     assert [x.status_code for x in answers] == [503, 503, 503, 503]
+
+
+class CountingVerifier:
+    """Proves ``ada`` for the token ``good``, nothing for any other; counts its checks."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    def verify(self, token: str) -> Principal:
+        self.checks += 1
+        if token != "good":
+            raise InvalidToken
+        return Principal("ada", CUSTOMER)
+
+    async def identify(self, authorization: str | None) -> Principal | None:
+        token = bearer_token(authorization)
+        try:
+            return self.verify(token) if token is not None else None
+        except InvalidToken:
+            return None
+
+
+@pytest.mark.parametrize(("token", "status"), [("good", 200), ("forged", 401)])
+async def test_a_token_is_verified_once_per_request(token: str, status: int) -> None:
+    """The rate limits verify it and leave the caller for the route's authentication."""
+    verifier = CountingVerifier()
+    auth = Authenticator(verifier)
+    router = APIRouter()
+
+    @router.get("/api/mine")
+    async def mine(principal: Annotated[Principal, Depends(auth.customer)]) -> dict[str, str]:
+        return {"customer": principal.customer_id}
+
+    limits = Middleware(
+        RateLimits,
+        limiter=RateLimiter.from_url(None),
+        policies=policies(),
+        identify=verifier.identify,
+    )
+    app = create_app(title="edge", routers=[router], readiness={}, middleware=[limits])
+    async with client_of(app) as client:
+        answer = await client.get("/api/mine", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == status
+    assert verifier.checks == 1

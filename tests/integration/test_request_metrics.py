@@ -26,6 +26,7 @@ from shoplab.contracts.grpc.catalog.v1.catalog_pb2_grpc import CatalogStub
 from shoplab.platform.grpc.client import loopback, open_channel
 from shoplab.platform.grpc.server import GrpcService, build_server
 from shoplab.platform.http.app import create_app
+from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.service_guard import ServiceGuard
 from shoplab.platform.service_auth import ServiceCredentials
 
@@ -203,7 +204,7 @@ def thing_app(registry: CollectorRegistry, **options: Any) -> FastAPI:
         title="t",
         routers=[router],
         readiness={},
-        max_body_bytes=LIMIT,
+        edge=EdgeSettings(max_body_bytes=LIMIT),
         metrics_registry=registry,
         **options,
     )
@@ -291,7 +292,9 @@ async def test_every_app_of_a_process_counts_on_the_default_registry() -> None:
     labels = {"method": "GET", "route": "/api/twice/{n}", "status": "200"}
     before = REGISTRY.get_sample_value("shoplab_http_requests_total", labels) or 0
     for n in (1, 2):
-        app = create_app(title="t", routers=[router], readiness={}, max_body_bytes=LIMIT)
+        app = create_app(
+            title="t", routers=[router], readiness={}, edge=EdgeSettings(max_body_bytes=LIMIT)
+        )
         assert (await call(app, "GET", f"/api/twice/{n}")).status_code == 200
 
     assert REGISTRY.get_sample_value("shoplab_http_requests_total", labels) == before + 2

@@ -187,7 +187,6 @@ class Gateway:
             title="shoplab gateway",
             routers=[self.router()],
             readiness=service_checks(self.upstreams, self.timeouts.probe),
-            max_body_bytes=self.settings.max_body_bytes,
             edge=EdgeSettings.of(self.settings),
             lifespan=lifespan,
             own_openapi=False,

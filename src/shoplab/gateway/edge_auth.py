@@ -10,11 +10,16 @@ does not make the gateway fetch identity's keys.
 """
 
 from fastapi import Request
-from fastapi.security.utils import get_authorization_scheme_param
 
 from shoplab.gateway.jwks import JwksCache
-from shoplab.platform.auth import InvalidToken, Principal, TokenVerifier, access_token_kid
-from shoplab.platform.http.rate_limit import VERIFIED_PRINCIPAL
+from shoplab.platform.auth import (
+    VERIFIED_CALLER,
+    InvalidToken,
+    Principal,
+    TokenVerifier,
+    access_token_kid,
+    bearer_token,
+)
 from shoplab.platform.service_auth import ServiceCredentials
 
 
@@ -28,8 +33,8 @@ class EdgeAuthenticator:
 
     async def principal(self, authorization: str | None) -> Principal | None:
         """The caller a valid ``Authorization: Bearer`` header proves, else ``None``."""
-        scheme, token = get_authorization_scheme_param(authorization)
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(authorization)
+        if token is None:
             return None
         try:
             await self._keys.ensure(access_token_kid(token))
@@ -42,8 +47,8 @@ class EdgeAuthenticator:
 
         The caller the rate limits verified is used as it is: one verification per request.
         """
-        if VERIFIED_PRINCIPAL in request.scope.get("state", {}):
-            principal = request.scope["state"][VERIFIED_PRINCIPAL]
+        if VERIFIED_CALLER in request.scope.get("state", {}):
+            principal = request.scope["state"][VERIFIED_CALLER]
         else:
             principal = await self.principal(request.headers.get("authorization"))
         if principal is None:

@@ -26,9 +26,15 @@ class IdentityContext:
     outbox = outbox
 
     def __init__(
-        self, database: Database, settings: PlatformSettings, *, keys: KeyRing | None = None
+        self,
+        database: Database,
+        settings: PlatformSettings,
+        *,
+        keys: KeyRing | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
-        """``keys``: the signing keys; by default the ring in the data folder."""
+        """``keys``: the signing keys; by default the ring in the data folder. ``limiter``
+        counts failed sign-ins; by default one of its own (the monolith shares its edge's)."""
         self.database = database
         self.settings = settings
         self.keys = keys or KeyRing.load_or_create(
@@ -42,7 +48,7 @@ class IdentityContext:
             ttl_seconds=settings.token_ttl_seconds,
         )
         self.sign_ins = RateLimitedSignIns(
-            RateLimiter.from_url(settings.redis_url, settings.redis_prefix),
+            limiter or RateLimiter.from_url(settings.redis_url, settings.redis_prefix),
             Policy.parse("failed-logins", settings.rate_limit_failed_logins),
         )
 

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager, suppress
 
 import structlog
 from fastapi import FastAPI
-from fastapi.security.utils import get_authorization_scheme_param
 from starlette.middleware import Middleware
 
 from shoplab import seed
@@ -18,7 +17,13 @@ from shoplab.monolith.collaborators import InventoryAvailability, connector
 from shoplab.notifications.bootstrap import NotificationsContext
 from shoplab.orders.bootstrap import OrdersContext
 from shoplab.payments.bootstrap import PaymentsContext
-from shoplab.platform.auth import Authenticator, InvalidToken, Principal, TokenVerifier
+from shoplab.platform.auth import (
+    Authenticator,
+    InvalidToken,
+    Principal,
+    TokenVerifier,
+    bearer_token,
+)
 from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
@@ -42,7 +47,8 @@ class Monolith:
         self.inventory = InventoryContext(self.database)
         self.payments = PaymentsContext(self.database)
         self.notifications = NotificationsContext(self.database)
-        self.identity = IdentityContext(self.database, settings)
+        self.limiter = RateLimiter.from_url(settings.redis_url, settings.redis_prefix)
+        self.identity = IdentityContext(self.database, settings, limiter=self.limiter)
         self.orders = OrdersContext(
             self.database, connector(self.catalog, self.inventory, self.payments)
         )
@@ -52,7 +58,6 @@ class Monolith:
             audience=settings.jwt_audience,
         )
         self.auth = Authenticator(self.verifier)
-        self.limiter = RateLimiter.from_url(settings.redis_url, settings.redis_prefix)
         self.relay = OutboxRelay(
             self.database,
             [self.identity.outbox, self.orders.outbox, self.notifications.outbox],
@@ -85,8 +90,8 @@ class Monolith:
 
     async def caller(self, authorization: str | None) -> Principal | None:
         """Whom the rate limits count a request against: the verified caller, if any."""
-        scheme, token = get_authorization_scheme_param(authorization)
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(authorization)
+        if token is None:
             return None
         try:
             return self.verifier.verify(token)
@@ -114,7 +119,6 @@ class Monolith:
                 self.notifications.router(self.auth),
             ],
             readiness={"database": self.database.ping, "outbox_relay": self.relay_running},
-            max_body_bytes=self.settings.max_body_bytes,
             edge=EdgeSettings.of(self.settings),
             lifespan=lifespan,
             middleware=[

@@ -22,8 +22,9 @@ from typing import Annotated, Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from shoplab.platform.errors import Forbidden, Unauthorized
 
@@ -135,6 +136,18 @@ _bearer = HTTPBearer(auto_error=False)
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+VERIFIED_CALLER = "verified_caller"
+"""Where the edge's rate limits leave the caller a request's bearer token proved (a
+``Principal``, or None for a bad token) in the request's state, so that nothing behind
+them verifies the same token again."""
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if scheme.lower() == "bearer" and token else None
+
+
 class Authenticator:
     """FastAPI dependencies: ``customer`` admits any signed-in caller, ``admin``
     administrators only."""
@@ -142,16 +155,25 @@ class Authenticator:
     def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
 
-    def customer(self, credentials: BearerCredentials) -> Principal:
-        return self._caller(credentials, (ADMIN, CUSTOMER))
+    def customer(self, request: Request, credentials: BearerCredentials) -> Principal:
+        return self._caller(request, credentials, (ADMIN, CUSTOMER))
 
-    def admin(self, credentials: BearerCredentials) -> Principal:
-        return self._caller(credentials, (ADMIN,))
+    def admin(self, request: Request, credentials: BearerCredentials) -> Principal:
+        return self._caller(request, credentials, (ADMIN,))
 
-    def _caller(self, credentials: BearerCredentials, allowed: tuple[str, ...]) -> Principal:
+    def _caller(
+        self, request: Request, credentials: BearerCredentials, allowed: tuple[str, ...]
+    ) -> Principal:
         if credentials is None:
             raise InvalidToken
-        principal = self._verifier.verify(credentials.credentials)
+        verified = request.scope.get("state", {})
+        if VERIFIED_CALLER in verified:
+            found = verified[VERIFIED_CALLER]
+            if not isinstance(found, Principal):
+                raise InvalidToken
+            principal = found
+        else:
+            principal = self._verifier.verify(credentials.credentials)
         if principal.role == CUSTOMER and CUSTOMER not in allowed:
             raise Forbidden("This operation needs an administrator.")
         if principal.role not in allowed:

@@ -148,8 +148,9 @@ class ServiceHost:
             title=f"shoplab {self.name}",
             routers=parts.routers,
             readiness=readiness,
-            max_body_bytes=self.settings.max_body_bytes,
-            edge=EdgeSettings(),  # behind the gateway, which applies the configured edge
+            # Behind the gateway, which applies the configured edge: the body it forwards
+            # may be as large as it allows, the rest is the defaults.
+            edge=EdgeSettings(max_body_bytes=self.settings.max_body_bytes),
             lifespan=lifespan,
             state=lambda: {
                 "faults": self.faults.faults.describe(),

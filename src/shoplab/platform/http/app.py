@@ -51,7 +51,6 @@ def create_app(
     title: str,
     routers: list[APIRouter],
     readiness: Mapping[str, ReadinessCheck],
-    max_body_bytes: int,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     own_openapi: bool = True,
     state: Callable[[], Mapping[str, Any]] | None = None,
@@ -68,7 +67,7 @@ def create_app(
     a middleware added to the app afterwards runs outside them and is not.
     ``metrics_registry`` holds the request metrics and is what ``/metrics`` exposes.
 
-    ``edge`` says what clients may send (header sizes, how slowly) and which browser
+    ``edge`` says what clients may send (body and header sizes, how slowly) and which browser
     origins may call; ``serve`` reads it back from the app for the connection level.
     From the outside in: security headers and CORS (around Starlette's own error
     middleware, so a 500 has them too), the request metrics, the header size limit,
@@ -85,7 +84,7 @@ def create_app(
     )
     app.state.edge_settings = edge
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=edge.max_body_bytes)
     app.add_middleware(BodyReadDeadline, seconds=edge.client_timeout_seconds)
     for each in middleware:
         app.add_middleware(each.cls, *each.args, **each.kwargs)

@@ -16,6 +16,8 @@ _DEFAULTS = PlatformSettings.model_fields
 
 @dataclass(frozen=True)
 class EdgeSettings:
+    max_body_bytes: int = _DEFAULTS["max_body_bytes"].default
+    """The largest request body; a larger one is answered 413 as it streams in."""
     max_header_bytes: int = _DEFAULTS["max_header_bytes"].default
     """The most a request's header fields may weigh together; more is answered 431."""
     client_timeout_seconds: float = _DEFAULTS["client_timeout_seconds"].default
@@ -26,6 +28,7 @@ class EdgeSettings:
     @classmethod
     def of(cls, settings: PlatformSettings) -> "EdgeSettings":
         return cls(
+            max_body_bytes=settings.max_body_bytes,
             max_header_bytes=settings.max_header_bytes,
             client_timeout_seconds=settings.client_timeout_seconds,
             cors_origins=tuple(settings.cors_origins),

@@ -20,16 +20,13 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shoplab.platform.auth import Principal
+from shoplab.platform.auth import VERIFIED_CALLER, Principal
 from shoplab.platform.http.problems import problem
 from shoplab.platform.rate_limits import Policy, RateLimiter
 from shoplab.platform.settings import PlatformSettings
 
 Identify = Callable[[str | None], Awaitable[Principal | None]]
 """The caller an ``Authorization`` header proves, or None (no token, or a bad one)."""
-VERIFIED_PRINCIPAL = "principal"
-"""Where the middleware leaves the caller it verified (``request.state.principal``), so that
-the token is not verified a second time behind it."""
 
 LOGIN_PATHS = frozenset({"/api/auth/token", "/api/auth/register"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -106,7 +103,7 @@ class RateLimits:
             authorization = _header(scope, b"authorization")
             if authorization:
                 principal = await self.identify(authorization)
-                scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = principal
+                scope.setdefault("state", {})[VERIFIED_CALLER] = principal
                 if principal is not None:
                     return f"customer:{principal.customer_id}"
         client = scope.get("client")
