@@ -16,6 +16,7 @@ from aiormq.exceptions import AMQPError
 from rich.console import Console
 from rich.table import Table
 
+from shoplab.bench.cli import bench_command, load_command
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.streams import Topology
@@ -370,6 +371,10 @@ def history_rebuild(
 app.command("trace")(trace_command)
 app.command("logs")(logs_command)
 app.command("prometheus-config")(prometheus_config_command)
+app.command("bench")(bench_command)
+app.command("load", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    load_command
+)
 
 
 def _on_history(

@@ -7,7 +7,9 @@ elsewhere, and here only the counting is under test. Two real gateways sharing a
 Redis show that several instances enforce one limit.
 """
 
+import asyncio
 import re
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +17,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from limits import parse
 from prometheus_client import REGISTRY
 from starlette.middleware import Middleware
 
@@ -29,7 +32,7 @@ from shoplab.platform.auth import (
 )
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
-from shoplab.platform.rate_limits import Policy, RateLimiter
+from shoplab.platform.rate_limits import InMemoryWindows, Policy, PrunedInPlace, RateLimiter
 from shoplab.platform.service_auth import ensure_service_secret
 from shoplab.platform.settings import PlatformSettings
 
@@ -279,3 +282,20 @@ async def test_a_token_is_verified_once_per_request(token: str, status: int) -> 
         answer = await client.get("/api/mine", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == status
     assert verifier.checks == 1
+
+
+async def test_counting_in_memory_starts_no_thread_and_drops_expired_entries() -> None:
+    """The library's memory store would start a timer thread after hits; this one prunes in
+    place, at most once a second, and counts the same."""
+    windows = InMemoryWindows()
+    quota = parse("5/second")
+    threads = threading.active_count()
+    allowed = [await windows.hit(quota, "reads", f"customer-{n % 3}") for n in range(30)]
+    assert sum(allowed) == 15  # five for each of three customers
+    assert threading.active_count() <= threads
+    storage = windows._storage
+    assert all(len(entries) == 5 for entries in storage.events.values())
+    storage._pruned_at -= PrunedInPlace.PRUNE_EVERY_SECONDS  # as if a second had passed
+    await asyncio.sleep(1.05)  # the entries' window
+    assert await windows.hit(quota, "reads", "customer-0")
+    assert sorted(len(entries) for entries in storage.events.values()) == [0, 0, 1]

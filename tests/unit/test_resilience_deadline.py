@@ -1,5 +1,6 @@
 """Deadlines: a call's timeout is never more than what its request has left, across hops."""
 
+import aiohttp
 import grpc
 import pytest
 
@@ -65,6 +66,14 @@ async def test_a_timeout_during_the_call_is_a_failure_and_not_retried() -> None:
         await policy.call(dependency, idempotent=True)
     assert cut.value.called
     assert dependency.calls == 1
+
+
+async def test_a_connection_not_made_in_time_is_tried_again() -> None:
+    """aiohttp's connect timeout is a TimeoutError, but nothing was sent: not a deadline."""
+    dependency = ScriptedDependency(aiohttp.ConnectionTimeoutError(), "product")
+    policy = make_policy(ManualClock())
+    assert await policy.call(dependency, idempotent=True) == "product"
+    assert dependency.calls == 2
 
 
 async def test_a_timed_out_call_counts_against_the_breaker() -> None:

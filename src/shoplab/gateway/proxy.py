@@ -7,11 +7,10 @@ its own ``Authorization``) never reaches a service. ``Host`` is passed on so tha
 a redirect a service builds points at the public address, as in the monolith.
 """
 
-import httpx
 from fastapi import Request, Response
 
 from shoplab.gateway.edge_auth import EdgeAuthenticator
-from shoplab.gateway.upstreams import Upstreams
+from shoplab.gateway.upstreams import Answer, Upstreams
 
 REQUEST_HEADERS = ("content-type", "idempotency-key", "accept", "host")
 RESPONSE_HEADERS = ("content-type", "location", "www-authenticate", "retry-after", "allow")
@@ -40,10 +39,10 @@ class Proxy:
         return passed_back(answer)
 
 
-def passed_back(answer: httpx.Response) -> Response:
+def passed_back(answer: Answer) -> Response:
     """A service's answer as the client gets it: status, body and the contract's headers."""
     headers = {name: value for name in RESPONSE_HEADERS if (value := answer.headers.get(name))}
-    return Response(content=answer.content, status_code=answer.status_code, headers=headers)
+    return Response(content=answer.body, status_code=answer.status_code, headers=headers)
 
 
 def upstream_target(request: Request) -> str:

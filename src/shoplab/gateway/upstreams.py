@@ -11,15 +11,23 @@ Every request runs under the gateway's resilience policy for that service
 A service that refuses the connection or breaks it becomes a 503 problem, one
 that does not answer in time a 504 problem. Neither answer names a host, a port
 or an exception: the log names the service and the kind of failure.
+
+The client is aiohttp's: on the project's 2-core machine one exchange costs the gateway
+0.16 ms of CPU, against 1.1 ms with httpx. Nothing outside this module sees the client:
+an answer is an ``Answer``, read whole.
 """
 
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
-import httpx
+import aiohttp
 import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from yarl import URL
 
 from shoplab.platform.discovery import Balancer, NoInstanceAvailable
 from shoplab.platform.http.problems import problem
@@ -29,27 +37,30 @@ from shoplab.platform.resilience import (
     Resilience,
     ResilienceConfig,
     ResilienceError,
+    ResilientCall,
     RetryConfig,
     deadline,
 )
 from shoplab.platform.serve import KEEP_ALIVE_SECONDS
+from shoplab.platform.telemetry.tracing import answered, http_client_span
 
 log = structlog.get_logger(__name__)
 
-POOL_LIMITS = httpx.Limits(
-    max_connections=200, max_keepalive_connections=50, keepalive_expiry=KEEP_ALIVE_SECONDS / 2
-)
+POOL_SIZE = 200
+"""Connections open at once, to all services together."""
+IDLE_SECONDS = KEEP_ALIVE_SECONDS / 2
 """Idle connections are dropped well before the services close them (see ``serve``)."""
-USE_CLIENT_DEFAULT = httpx.USE_CLIENT_DEFAULT
+NOT_ADDED = ("Content-Type", "User-Agent")
+"""Headers the client would invent: a body's type is the caller's to say, or nobody's."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 """Only these are retried (on another instance): a POST may have taken effect."""
 FORWARD_POLICY = ResilienceConfig(
     timeout=10.0,
     retry=RetryConfig(max_retries=1),
-    bulkhead=BulkheadConfig(limit=POOL_LIMITS.max_connections or 200),
+    bulkhead=BulkheadConfig(limit=POOL_SIZE),
 )
 """A forwarded request may take longer than a query between services (a placement
-waits for its database's writer): 10 s, as the gateway's own client timeout. Its
+waits for its database's writer): 10 s, as the gateway's forward timeout. Its
 bulkhead is the connection pool's size: the public traffic of one service."""
 
 
@@ -71,6 +82,28 @@ class UpstreamTimeout(UpstreamFailure):
     detail = "A service needed for this request did not answer in time. Try again shortly."
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A service's answer, read whole."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    """Lower-case names; a header sent several times is one value, joined by ``, ``."""
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def header_map(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header lines as one mapping; latin-1 both ways, so every byte passes back unchanged."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
 class Upstreams:
     """Sends requests to services by name over one connection pool."""
 
@@ -78,20 +111,37 @@ class Upstreams:
         self,
         service_urls: Mapping[str, str],
         *,
-        timeout: httpx.Timeout,
+        timeout: float = FORWARD_POLICY.timeout,
+        connect_timeout: float = 2.0,
         balancer: Callable[[], Balancer | None] = lambda: None,
         resilience: Resilience | None = None,
     ) -> None:
+        """``timeout`` bounds a whole request, ``connect_timeout`` opening a connection."""
         self._base = {name: url.rstrip("/") for name, url in service_urls.items()}
-        self._client = httpx.AsyncClient(timeout=timeout, limits=POOL_LIMITS)
+        self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        self._session: aiohttp.ClientSession | None = None
         self._balancer = balancer
         self._resilience = resilience
-        forward = timeout.read or FORWARD_POLICY.timeout
-        self._policy_config = replace(FORWARD_POLICY, timeout=forward)
+        self._policy_config = replace(FORWARD_POLICY, timeout=timeout)
+        self._policies: dict[str, ResilientCall] = {}
 
     @property
     def services(self) -> frozenset[str]:
         return frozenset(self._base)
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The pool, made on first use: an aiohttp session belongs to the loop that made it."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=IDLE_SECONDS),
+                # The deadline bounds the whole request (``request``); this, the connection.
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
+                cookie_jar=aiohttp.DummyCookieJar(),  # one customer's cookie is no other's
+                skip_auto_headers=NOT_ADDED,
+                trust_env=False,
+            )
+        return self._session
 
     async def request(
         self,
@@ -100,50 +150,62 @@ class Upstreams:
         target: str,
         *,
         headers: Mapping[str, str],
-        params: Mapping[str, str] | None = None,
         content: bytes | None = None,
         resilient: bool = True,
-    ) -> httpx.Response:
+    ) -> Answer:
         """``target`` is the path, already percent-encoded, with its query string if any.
 
-        A caller that needs a shorter deadline than the client's wraps the call in
-        ``asyncio.timeout``; the cancelled connection is dropped from the pool.
-        ``resilient=False`` (the readiness probes) bypasses the policy, so that probing
-        a service never counts against its breaker.
+        A caller that needs a shorter deadline wraps the call in ``asyncio.timeout``; the
+        cancelled connection is closed, not returned to the pool. ``resilient=False``
+        (the readiness probes) bypasses the policy, so that probing a service never
+        counts against its breaker.
         """
         tried: list[str] = []
 
-        async def attempt(seconds: float | None) -> httpx.Response:
+        async def attempt(_seconds: float | None) -> Answer:
             balancer = self._balancer()
             instance = await balancer.fail_over(service, tried) if balancer else None
             base = instance.url("http") if instance else self._base[service]
             try:
-                answer = await self._client.request(
-                    method,
-                    base + target,
-                    headers={**headers, **deadline.to_header()},
-                    params=params,
-                    content=content,
-                    timeout=seconds if seconds is not None else USE_CLIENT_DEFAULT,
-                )
-            except httpx.TransportError:
+                return await self._send(method, base + target, headers, content)
+            except aiohttp.ClientError:
                 if balancer and instance:
                     balancer.mark_failed(instance)
                 raise
-            return answer
 
         try:
             if self._resilience is None or not resilient:
-                return await attempt(None)
-            policy = self._resilience.policy(f"{service}.http", self._policy_config)
+                async with asyncio.timeout(self._timeout):
+                    return await attempt(None)
+            policy = self._policies.get(service) or self._policy(self._resilience, service)
             return await policy.call(attempt, idempotent=method in SAFE_METHODS)
-        except (httpx.TimeoutException, DeadlineExceeded) as error:
+        except (TimeoutError, DeadlineExceeded) as error:  # aiohttp's timeouts are TimeoutErrors
             raise UpstreamTimeout(service) from error
-        except (httpx.TransportError, NoInstanceAvailable, ResilienceError) as error:
+        except (aiohttp.ClientError, NoInstanceAvailable, ResilienceError) as error:
             raise UpstreamFailure(service) from error
 
+    def _policy(self, resilience: Resilience, service: str) -> ResilientCall:
+        """The service's policy, looked up once: the lookup checks its whole configuration."""
+        policy = self._policies[service] = resilience.policy(f"{service}.http", self._policy_config)
+        return policy
+
+    async def _send(
+        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None
+    ) -> Answer:
+        """One exchange, inside its client span; the path goes out exactly as given."""
+        sent = {**headers, **deadline.to_header()}
+        with http_client_span(method, url, sent) as span:
+            async with self._client().request(
+                method, URL(url, encoded=True), headers=sent, data=content or None
+            ) as response:
+                body = await response.read()
+            answered(span, response.status)
+        return Answer(response.status, header_map(response.raw_headers), body)
+
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 async def upstream_problem(_request: Request, error: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ writers; on PostgreSQL they are ``READ ONLY``, so a stray write fails loudly.
 """
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event, text
@@ -17,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import NullPool
+
+from shoplab.platform.sqlite_inline import connect_inline
 
 READ_ONLY = "shoplab_read_only"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -31,6 +34,7 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
+SQLITE_BUSY_SECONDS = 30
 DEFAULT_POOL_SIZE = 8
 """PostgreSQL connections per process (``SHOPLAB_DATABASE_POOL_SIZE``)."""
 
@@ -48,11 +52,19 @@ class Database:
     """
 
     def __init__(
-        self, url: str, *, fsync: bool = False, pool_size: int = DEFAULT_POOL_SIZE
+        self,
+        url: str,
+        *,
+        fsync: bool = False,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        inline: bool = True,
     ) -> None:
+        """``inline``: SQLite calls run on the loop's thread (see ``sqlite_inline``), unless
+        ``fsync`` makes each commit wait for the disk."""
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.fsync = fsync
+        self.inline = inline and not fsync
         self.pool_size = pool_size
         # Looked up at call time: SQL tracing (telemetry.tracing) wraps it when the
         # process starts, after this module was imported.
@@ -84,7 +96,12 @@ class Database:
             if self.fsync:  # insist, whatever the server's own default says
                 options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
             return options
-        sqlite_options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+        sqlite_options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
+        if self.inline:  # see sqlite_inline: no thread hop per call
+            path = make_url(self.url).database or ":memory:"
+            sqlite_options["async_creator"] = partial(
+                connect_inline, path, busy_seconds=SQLITE_BUSY_SECONDS
+            )
         if writer:
             sqlite_options.update(pool_size=1, max_overflow=0, pool_timeout=60)
         return sqlite_options
@@ -111,7 +128,7 @@ def _tune_sqlite(engine: AsyncEngine, *, fsync: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -62,6 +62,7 @@ class OutboxRelay:
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
         self._system = system
+        self._pipelined = system != IN_PROCESS
         self._metrics = messaging_metrics()
         self._backlog_measured_at = float("-inf")
 
@@ -89,20 +90,30 @@ class OutboxRelay:
         return published
 
     async def _relay_batch(self, outbox: Table, rows: list[PendingRow]) -> int:
-        """Publish rows in order, then mark the published ones in one transaction."""
-        published: list[int] = []
+        """Publish the rows, then mark the published ones in one transaction.
+
+        Over a broker, the rows of different orders (``correlation_id``) are published
+        at once, so that their acknowledgements are awaited together rather than one
+        after the other; the rows of one order go in order, and a failed one holds back
+        the later ones. In process, a publish runs the handlers, so rows go one at a
+        time, in order, and a failed row holds back none.
+        """
+        flows: dict[object, list[tuple[PendingRow, Envelope]]] = {}
         for row in rows:
             try:
                 envelope = Envelope.model_validate_json(row.envelope)
-                await self._publish(envelope)
-            except PublisherUnavailable:
-                log.warning("broker unavailable; the outbox waits", outbox=outbox.name)
-                break
-            except Exception as error:
+            except ValueError as error:
                 await self._record_failure(outbox, row.position, row.attempts + 1, error)
-            else:
-                published.append(row.position)
-                self._metrics.published.labels(envelope.subject).inc()
+                continue
+            key = envelope.correlation_id if self._pipelined else row.position
+            flows.setdefault(key, []).append((row, envelope))
+        if self._pipelined:
+            outcomes = await asyncio.gather(
+                *(self._send_in_order(outbox, f) for f in flows.values())
+            )
+        else:
+            outcomes = [await self._send_in_order(outbox, f) for f in flows.values()]
+        published = [position for positions in outcomes for position in positions]
         if published:
             async with self._database.sessions() as session:
                 await session.execute(
@@ -112,6 +123,24 @@ class OutboxRelay:
                 )
                 await session.commit()
         return len(published)
+
+    async def _send_in_order(
+        self, outbox: Table, flow: list[tuple[PendingRow, Envelope]]
+    ) -> list[int]:
+        """Publish one flow's rows in order; stop at the first failure, so none overtakes it."""
+        published: list[int] = []
+        for row, envelope in flow:
+            try:
+                await self._publish(envelope)
+            except PublisherUnavailable:
+                log.warning("broker unavailable; the outbox waits", outbox=outbox.name)
+                break
+            except Exception as error:
+                await self._record_failure(outbox, row.position, row.attempts + 1, error)
+                break
+            published.append(row.position)
+            self._metrics.published.labels(envelope.subject).inc()
+        return published
 
     async def _publish(self, envelope: Envelope) -> None:
         with publishing(envelope, self._system) as span:

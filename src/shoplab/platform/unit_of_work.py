@@ -148,14 +148,15 @@ class SqlUnitOfWork:
         )
         now = datetime.now(UTC)
         await self._session.execute(
-            insert(self.outbox).values(
-                message_id=envelope.message_id,
-                subject=envelope.subject,
-                envelope=envelope.model_dump_json(),
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
+            insert(self.outbox),
+            {
+                "message_id": envelope.message_id,
+                "subject": envelope.subject,
+                "envelope": envelope.model_dump_json(),
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            },
         )
         self._session.info[_OUTBOX_WRITTEN] = True
         return envelope
@@ -172,9 +173,8 @@ class SqlUnitOfWork:
     async def record_handled(self, consumer: str, message_id: str) -> None:
         """Written with the handler's effects: a duplicate delivery then changes nothing."""
         await self._session.execute(
-            insert(self._inbox()).values(
-                consumer=consumer, message_id=message_id, handled_at=datetime.now(UTC)
-            )
+            insert(self._inbox()),
+            {"consumer": consumer, "message_id": message_id, "handled_at": datetime.now(UTC)},
         )
 
     def _inbox(self) -> Table:

@@ -22,4 +22,4 @@ class SqlProductRepository:
         return {row.sku: Product(**row._mapping) for row in rows}
 
     async def add(self, product: Product) -> None:
-        await self._session.execute(insert(products).values(**asdict(product)))
+        await self._session.execute(insert(products), asdict(product))

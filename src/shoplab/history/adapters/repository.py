@@ -26,7 +26,7 @@ class SqlHistoryView:
         values["status"] = entry.status.value
         values["notifications"] = ",".join(sorted(entry.notifications))
         if new:
-            await self._session.execute(insert(orders).values(**values))
+            await self._session.execute(insert(orders), values)
         else:
             await self._session.execute(
                 update(orders).where(orders.c.order_id == entry.order_id).values(**values)

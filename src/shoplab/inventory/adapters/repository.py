@@ -53,12 +53,13 @@ class SqlReservationRepository:
 
     async def add(self, reservation: Reservation) -> None:
         await self._session.execute(
-            insert(reservations).values(
-                order_id=reservation.order_id,
-                status=reservation.status.value,
-                lines=reservation.lines,
-                updated_at=datetime.now(UTC),
-            )
+            insert(reservations),
+            {
+                "order_id": reservation.order_id,
+                "status": reservation.status.value,
+                "lines": reservation.lines,
+                "updated_at": datetime.now(UTC),
+            },
         )
 
     async def save(self, reservation: Reservation) -> None:

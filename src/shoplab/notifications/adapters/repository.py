@@ -34,12 +34,13 @@ class SqlNotificationLog:
 
     async def add(self, notification: Notification) -> None:
         await self._session.execute(
-            insert(sent).values(
-                order_id=notification.order_id,
-                kind=notification.kind.value,
-                recipient=notification.recipient,
-                sent_at=notification.sent_at,
-            )
+            insert(sent),
+            {
+                "order_id": notification.order_id,
+                "kind": notification.kind.value,
+                "recipient": notification.recipient,
+                "sent_at": notification.sent_at,
+            },
         )
 
     async def for_order(self, order_id: str) -> list[Notification]:

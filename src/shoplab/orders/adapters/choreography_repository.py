@@ -35,7 +35,7 @@ class SqlChoreographyRepository:
 
     async def add(self, saga: ChoreographedSaga) -> None:
         await self._session.execute(
-            insert(choreographies).values(order_id=saga.order_id, **_columns(saga))
+            insert(choreographies), {"order_id": saga.order_id, **_columns(saga)}
         )
 
     async def save(self, saga: ChoreographedSaga) -> None:

@@ -53,7 +53,7 @@ class SqlOrderRepository:
         )
 
     async def add(self, order: Order) -> None:
-        await self._session.execute(insert(orders).values(**_order_columns(order)))
+        await self._session.execute(insert(orders), _order_columns(order))
         await self._session.execute(
             insert(order_lines),
             [

@@ -38,7 +38,7 @@ class SqlSagaRepository:
         )
 
     async def add(self, saga: Saga) -> None:
-        await self._session.execute(insert(sagas).values(order_id=saga.order_id, **_columns(saga)))
+        await self._session.execute(insert(sagas), {"order_id": saga.order_id, **_columns(saga)})
 
     async def save(self, saga: Saga) -> None:
         await self._session.execute(

@@ -30,7 +30,7 @@ class SqlChargeRequests:
     async def add(self, request: ChargeRequest) -> None:
         """Two first events of one order racing to add it: the primary key refuses one,
         whose transaction rolls back and is delivered again, then finds the row."""
-        await self._session.execute(insert(charge_requests).values(**_columns(request)))
+        await self._session.execute(insert(charge_requests), _columns(request))
 
     async def save(self, request: ChargeRequest) -> None:
         await self._session.execute(

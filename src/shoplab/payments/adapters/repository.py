@@ -32,7 +32,7 @@ class SqlPaymentRepository:
         )
 
     async def add(self, payment: Payment) -> None:
-        await self._session.execute(insert(payments).values(**self._columns(payment)))
+        await self._session.execute(insert(payments), self._columns(payment))
 
     async def save(self, payment: Payment) -> None:
         await self._session.execute(

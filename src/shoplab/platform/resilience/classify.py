@@ -14,14 +14,21 @@ The two questions have different answers, on purpose:
   try, and trying again multiplies the load on a service that is already slow.
   The exception is a timeout while *connecting* (nothing was sent).
 
+HTTP errors are recognised from both clients in use: httpx's (the runtime, the tests)
+and aiohttp's (the gateway). aiohttp's timeouts are ``TimeoutError`` already; an answer
+it could not parse is a ``ClientResponseError`` caused by an ``HttpProcessingError``, a
+broken exchange rather than a status the service chose.
+
 Only calls declared idempotent are retried at all (see ``policy``).
 """
 
 from collections.abc import Callable
 
+import aiohttp
 import grpc
 import grpc.aio
 import httpx
+from aiohttp.http_exceptions import HttpProcessingError
 
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.resilience.errors import DeadlineExceeded, ResilienceError
@@ -31,6 +38,23 @@ Classifier = Callable[[BaseException], bool]
 _FAILURE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 _RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE})
 _FAILURE_STATUSES = frozenset({502, 503, 504})
+_BROKEN_EXCHANGE = (
+    Unavailable,
+    ConnectionError,
+    httpx.TransportError,
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
+)
+"""The dependency is down, or the exchange broke: refused, reset, cut short, timed out."""
+_NOT_SENT = (
+    Unavailable,
+    ConnectionError,
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+)
+"""The dependency is down, or no connection was made: nothing was served."""
 
 
 def grpc_code(error: BaseException) -> grpc.StatusCode | None:
@@ -49,12 +73,28 @@ def is_timeout(error: BaseException) -> bool:
     )
 
 
+def http_status(error: BaseException) -> int | None:
+    """The status of an HTTP answer that an error reports (either client's), else None."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code
+    if isinstance(error, aiohttp.ClientResponseError) and not _unparsable(error):
+        return error.status
+    return None
+
+
+def _unparsable(error: BaseException) -> bool:
+    return isinstance(error, aiohttp.ClientResponseError) and isinstance(
+        error.__cause__, HttpProcessingError
+    )
+
+
 def is_availability_failure(error: BaseException) -> bool:
     """True when the dependency did not answer: the breaker counts it."""
-    if isinstance(error, Unavailable | ConnectionError | httpx.TransportError) or is_timeout(error):
+    if isinstance(error, _BROKEN_EXCHANGE) or is_timeout(error) or _unparsable(error):
         return True
-    if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code in _FAILURE_STATUSES
+    status = http_status(error)
+    if status is not None:
+        return status in _FAILURE_STATUSES
     return grpc_code(error) in _FAILURE_CODES
 
 
@@ -62,8 +102,9 @@ def is_retryable(error: BaseException) -> bool:
     """True when the request was not served, so trying again may succeed."""
     if isinstance(error, ResilienceError):
         return False
-    if isinstance(error, Unavailable | ConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(error, _NOT_SENT):
         return True
-    if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code == 503
+    status = http_status(error)
+    if status is not None:
+        return status == 503
     return grpc_code(error) in _RETRYABLE_CODES

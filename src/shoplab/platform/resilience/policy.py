@@ -38,7 +38,7 @@ from shoplab.platform.resilience import deadline
 from shoplab.platform.resilience.breaker import CircuitBreaker, Outcome, Permit, State
 from shoplab.platform.resilience.budget import RetryBudget
 from shoplab.platform.resilience.bulkhead import Bulkhead
-from shoplab.platform.resilience.classify import is_timeout
+from shoplab.platform.resilience.classify import is_retryable, is_timeout
 from shoplab.platform.resilience.clock import MONOTONIC, REAL_SLEEP, Clock, Sleep
 from shoplab.platform.resilience.config import ResilienceConfig
 from shoplab.platform.resilience.errors import (
@@ -114,12 +114,17 @@ class ResilientCall:
         return result
 
     async def _run(self, operation: Operation[T], seconds: float | None) -> T:
+        """Run one attempt within the time left; a timeout is a ``DeadlineExceeded``, except
+        a connection that could not be made in time (aiohttp's ``ConnectionTimeoutError`` is
+        a ``TimeoutError`` too): nothing was sent, so it stays retryable elsewhere."""
         if seconds is None:
             return await operation(None)
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(seconds) as scope:
                 return await operation(seconds)
         except TimeoutError as error:
+            if not scope.expired() and is_retryable(error):
+                raise
             raise DeadlineExceeded(self._dependency, called=True) from error
 
     def _fail_if_expired(self) -> float | None:

@@ -4,8 +4,9 @@
 monolith), before any app, engine or channel exists, because the instrumentors
 patch the libraries' constructors:
 
-- httpx (client spans, and the ``traceparent`` header the gateway's proxy sends on) and
-  gRPC on both sides. FastAPI makes its own server spans (``http.app.TELEMETRY``). The
+- gRPC on both sides. FastAPI makes its own server spans (``http.app.TELEMETRY``). The
+  gateway's HTTP client makes its client spans with ``http_client_span``, which also puts
+  the ``traceparent`` header on the request, so each service's span is a child. The
   database: a span per transaction (``unit_of_work``), and with ``SHOPLAB_TRACE_SQL=true``
   one per SQL statement.
 - What is kept: a trace starts only at an entry point (a request served, a message
@@ -19,16 +20,16 @@ patch the libraries' constructors:
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.grpc import (
     GrpcAioInstrumentorClient,
     GrpcAioInstrumentorServer,
 )
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -40,7 +41,12 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     TraceIdRatioBased,
 )
-from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.semconv.attributes.http_attributes import (
+    HTTP_REQUEST_METHOD,
+    HTTP_RESPONSE_STATUS_CODE,
+)
+from opentelemetry.semconv.attributes.url_attributes import URL_FULL
+from opentelemetry.trace import Link, Span, SpanKind, StatusCode, TraceState
 from opentelemetry.util.types import Attributes
 
 from shoplab.platform.telemetry.span_files import JsonLinesSpanExporter
@@ -48,6 +54,7 @@ from shoplab.platform.telemetry.span_files import JsonLinesSpanExporter
 OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 EXPORT_EVERY_MILLISECONDS = 1000
 ENTRY_POINTS = frozenset({SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER})
+_HTTP_CLIENT = trace.get_tracer("shoplab.http.client")
 
 
 class EntryPoints(Sampler):
@@ -107,12 +114,34 @@ def configure_tracing(
         )
     )
     trace.set_tracer_provider(provider)
-    HTTPXClientInstrumentor().instrument()
     GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
     if trace_sql:
         _instrument_sqlalchemy()
     return provider
+
+
+@contextmanager
+def http_client_span(method: str, url: str, headers: MutableMapping[str, str]) -> Iterator[Span]:
+    """A CLIENT span around one HTTP request, its ``traceparent`` put into ``headers``.
+
+    The method, the URL, the status (give it to ``answered``) and the header: what a trace
+    needs of a client library's instrumentor, without the hooks it runs on every request.
+    """
+    attributes = {HTTP_REQUEST_METHOD: method, URL_FULL: url}
+    with _HTTP_CLIENT.start_as_current_span(
+        method, kind=SpanKind.CLIENT, attributes=attributes
+    ) as span:
+        propagate.inject(headers)
+        yield span
+
+
+def answered(span: Span, status: int) -> None:
+    """Record an answer's status; from 400 on, a client span is an error (semantic conventions)."""
+    if span.is_recording():
+        span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
+        if status >= 400:
+            span.set_status(StatusCode.ERROR)
 
 
 def _instrument_sqlalchemy() -> None:

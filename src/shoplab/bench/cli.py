@@ -1,0 +1,116 @@
+"""``shoplab bench`` and ``shoplab load``: measuring the system, and loading it by hand.
+
+The heavy imports (matplotlib, the runner) wait until a command runs, so that the rest
+of the ``shoplab`` command stays quick to start.
+"""
+
+import asyncio
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+MODES = ("monolith", "microservices")
+console = Console(highlight=False)
+
+
+def bench_command(
+    modes: Annotated[
+        str, typer.Option(help="Comma-separated modes to run, each started fresh.")
+    ] = ",".join(MODES),
+    orders: Annotated[
+        int | None, typer.Option(min=10, help="Orders per mode (default 1500; --quick 300).")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=512, help="Placements in flight (and orders not yet final).")
+    ] = 16,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smaller run: under two minutes on two cores.")
+    ] = False,
+    fsync: Annotated[
+        bool, typer.Option("--fsync-always", help="Run the modes with --fsync always.")
+    ] = False,
+    baselines: Annotated[
+        bool, typer.Option(help="Measure raw JetStream and the gateway's added latency too.")
+    ] = True,
+    out: Annotated[Path, typer.Option(help="Where the JSON and the chart go.")] = Path(
+        "bench/results"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Run one seeded workload through each mode and print the figures and the ratios."""
+    from shoplab.bench.driver import BenchFailed
+    from shoplab.bench.report import print_results, save
+    from shoplab.bench.runner import BenchSettings, run
+    from shoplab.bench.system import StartFailed
+
+    chosen = tuple(mode.strip() for mode in modes.split(",") if mode.strip())
+    unknown = set(chosen) - set(MODES)
+    if unknown or not chosen:
+        raise typer.BadParameter(f"choose among {', '.join(MODES)}", param_hint="--modes")
+    base = BenchSettings.quick() if quick else BenchSettings()
+    settings = replace(
+        base,
+        modes=chosen,
+        orders=orders or base.orders,
+        concurrency=concurrency,
+        fsync=fsync,
+        baselines=baselines,
+    )
+
+    def progress(message: str) -> None:
+        if not as_json:
+            console.print(f"[dim]{message}[/dim]")
+
+    try:
+        results = asyncio.run(run(settings, progress))
+    except (BenchFailed, StartFailed) as error:
+        console.print(f"[red]the benchmark failed:[/red] {error}")
+        raise typer.Exit(1) from None
+    data, chart = save(results, out)
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_results(results, console)
+        console.print(f"results: {data}\nchart:   {chart}")
+    broken = [
+        mode for mode, figures in results["modes"].items() if not figures["invariants"]["held"]
+    ]
+    if broken:
+        console.print(f"[red]invariants broken in {', '.join(broken)}[/red]")
+        raise typer.Exit(1)
+
+
+def load_command(
+    context: typer.Context,
+    url: Annotated[str, typer.Option(help="The running system's public URL.")] = (
+        "http://127.0.0.1:8080"
+    ),
+    users: Annotated[int, typer.Option("--users", "-u", min=1, help="Customers to simulate.")] = 10,
+    spawn_rate: Annotated[
+        float, typer.Option("--spawn-rate", "-r", min=0.01, help="Customers started per second.")
+    ] = 2.0,
+    run_time: Annotated[
+        str | None,
+        typer.Option("--run-time", "-t", help="Stop after this long (30s, 5m); default: Ctrl-C."),
+    ] = None,
+    headless: Annotated[
+        bool, typer.Option(help="No web UI: print the stats here (the UI: http://127.0.0.1:8089).")
+    ] = False,
+) -> None:
+    """Load a running system with Locust: fresh customers placing the bench's orders.
+
+    Other options go to Locust as they are (--csv results, --seed 7). Raise the system's
+    rate limits first: see docs/performance.md.
+    """
+    from shoplab.bench.load import LoadUnavailable, run_load
+
+    try:
+        code = run_load(url, users, spawn_rate, run_time, headless, list(context.args))
+    except LoadUnavailable as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)

@@ -1,0 +1,43 @@
+"""``shoplab bench``: both modes started fresh, the workload driven, the invariants checked.
+
+A small run (a few dozen orders): this checks that the benchmark measures what it says,
+not how fast the machine is. The figures themselves live in docs/performance.md.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_TIMEOUT_S = 300
+
+
+def test_bench_runs_both_modes_and_writes_its_results(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", "shoplab", "bench", "--quick", "--orders", "20"]
+    command += ["--concurrency", "4", "--no-baselines", "--out", str(out), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=BENCH_TIMEOUT_S)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    results = json.loads(done.stdout)
+    assert set(results["modes"]) == {"monolith", "microservices"}
+    for name, mode in results["modes"].items():
+        assert mode["invariants"] == {"held": True, "problems": []}, name
+        assert mode["orders"] == 20
+        settled = sum(mode["outcomes"].values())
+        assert settled == 20 + mode["light_load"]["orders"], name
+        assert mode["settled_per_second"] > 0
+        assert 0 < mode["placement_ms"]["p50"] <= mode["placement_ms"]["p99"]
+        assert 0 < mode["final_ms"]["p50"] <= mode["final_ms"]["p99"]
+        names = {process["name"] for process in mode["processes"]}
+        assert ("monolith-1" in names) if name == "monolith" else {"orders-1", "gateway-1"} <= names
+        assert mode["idle_pss_mb"] > 0
+    assert set(results["ratios"]) == {
+        "settled_per_second",
+        "placement_p50",
+        "final_p50",
+        "cpu_seconds",
+    }
+    saved = sorted(path.suffix for path in out.iterdir())
+    assert saved == [".json", ".png"]
+    assert json.loads(next(out.glob("*.json")).read_text()) == results
