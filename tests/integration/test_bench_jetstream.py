@@ -1,5 +1,6 @@
 """The raw JetStream baseline against a real embedded nats-server it starts and stops itself."""
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -11,8 +12,9 @@ from shoplab.bench.jetstream import measure_jetstream
 MESSAGES = 300
 
 
-def _child_servers() -> list[int]:
-    """Process ids of nats-server processes whose parent is this test process."""
+def _child_servers(folder: Path) -> list[int]:
+    """Process ids of this test process's nats-server children configured under ``folder``
+    (other tests of the same worker run servers of their own)."""
     found: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -24,7 +26,9 @@ def _child_servers() -> list[int]:
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if name == "nats-server" and parent == os.getpid():
-            found.append(int(entry.name))
+            with contextlib.suppress(OSError):
+                if str(folder) in (entry / "cmdline").read_text(errors="replace"):
+                    found.append(int(entry.name))
     return found
 
 
@@ -44,7 +48,7 @@ async def test_every_message_is_published_and_consumed_once(
     assert baseline.publish_pipelined_per_second > 0
     assert baseline.consume_per_second > 0
     assert os.listdir(tmp_path) == [], "the server's store was left behind"
-    assert _child_servers() == [], "the server was left running"
+    assert _child_servers(tmp_path) == [], "the server was left running"
 
 
 async def test_refuses_to_measure_nothing() -> None:

@@ -42,7 +42,12 @@ class Monolith:
     def __init__(self, settings: PlatformSettings) -> None:
         self.settings = settings
         url = settings.database_url or sqlite_file(settings, "shoplab.db")
-        self.database = Database(url, fsync=settings.fsync, pool_size=settings.database_pool_size)
+        self.database = Database(
+            url,
+            fsync=settings.fsync,
+            pool_size=settings.database_pool_size,
+            inline=settings.sqlite_inline,
+        )
         self.catalog = CatalogContext(self.database)
         self.inventory = InventoryContext(self.database)
         self.payments = PaymentsContext(self.database)
