@@ -14,7 +14,7 @@ BENCH_TIMEOUT_S = 300
 
 def test_bench_runs_both_modes_and_writes_its_results(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    command = [sys.executable, "-m", "shoplab", "bench", "--quick", "--orders", "20"]
+    command = [sys.executable, "-m", "shoplab", "bench", "--quick", "--orders", "10"]
     command += ["--concurrency", "4", "--no-baselines", "--out", str(out), "--json"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=BENCH_TIMEOUT_S)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -23,9 +23,9 @@ def test_bench_runs_both_modes_and_writes_its_results(tmp_path: Path) -> None:
     assert set(results["modes"]) == {"monolith", "microservices"}
     for name, mode in results["modes"].items():
         assert mode["invariants"] == {"held": True, "problems": []}, name
-        assert mode["orders"] == 20
+        assert mode["orders"] == 10
         settled = sum(mode["outcomes"].values())
-        assert settled == 20 + mode["light_load"]["orders"], name
+        assert settled == 10 + mode["light_load"]["orders"], name
         assert mode["settled_per_second"] > 0
         assert 0 < mode["placement_ms"]["p50"] <= mode["placement_ms"]["p99"]
         assert 0 < mode["final_ms"]["p50"] <= mode["final_ms"]["p99"]

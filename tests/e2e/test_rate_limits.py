@@ -1,6 +1,6 @@
 """Rate limits at the front door, through the public API of the monolith and the gateway.
 
-The suite's systems run with a placement quota of 50 a second per customer
+The suite's systems run with a placement quota of 100 a second per customer
 (``SUITE_RATE_LIMITS``), and the default failed sign-in quota (5 a minute per account).
 """
 

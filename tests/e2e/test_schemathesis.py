@@ -25,8 +25,8 @@ CONFIG = ROOT / "schemathesis.toml"
 SEED = 20251125
 MAX_EXAMPLES = 15
 """Enough for every phase to reach each operation; a run takes about ten seconds."""
-REQUESTS_PER_SECOND = 45
-"""Below the suite's quota for writes (50 a second per customer, ``launcher.SUITE_RATE_LIMITS``),
+REQUESTS_PER_SECOND = 90
+"""Below the suite's quota for writes (100 a second per customer, ``launcher.SUITE_RATE_LIMITS``),
 which every request but a read counts against: past it the answers are 429s, documented but
 reaching no route, so Schemathesis would test less."""
 RUN_TIMEOUT_S = 180.0
