@@ -90,3 +90,37 @@ async def test_writers_still_queue_in_order(tmp_path: Path) -> None:
             assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar() == 50
     finally:
         await database.dispose()
+
+
+async def test_a_writer_waits_for_another_of_this_process_without_stalling_the_loop(
+    tmp_path: Path,
+) -> None:
+    """Two engines on one file in one process: the second writer waits on the loop, so the
+    first (a task of the same loop) can finish; a busy wait on the thread would deadlock."""
+    path = f"sqlite:///{tmp_path / 'two.db'}"
+    first, second = Database(path), Database(path)
+    try:
+        async with first.sessions() as session:
+            await session.execute(text("CREATE TABLE t (x INTEGER)"))
+            await session.commit()
+        holding = asyncio.Event()
+
+        async def hold_the_lock() -> None:
+            async with first.sessions() as session:
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+                holding.set()
+                await asyncio.sleep(0.2)
+                await session.commit()
+
+        async def write_after() -> None:
+            await holding.wait()
+            async with second.sessions() as session:
+                await session.execute(text("INSERT INTO t VALUES (2)"))
+                await session.commit()
+
+        await asyncio.wait_for(asyncio.gather(hold_the_lock(), write_after()), timeout=10)
+        async with first.readers() as reader:
+            assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+    finally:
+        await first.dispose()
+        await second.dispose()

@@ -77,7 +77,7 @@ class Database:
                 self.url, **self._engine_options(writer=False)
             )
             for engine in (self.engine, self.read_engine):
-                _tune_sqlite(engine, fsync=fsync)
+                _tune_sqlite(engine, fsync=fsync, busy_seconds=0 if self.inline else None)
         else:
             self.read_engine = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -121,14 +121,18 @@ class Database:
             await self.read_engine.dispose()
 
 
-def _tune_sqlite(engine: AsyncEngine, *, fsync: bool) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, fsync: bool, busy_seconds: float | None) -> None:
+    """``busy_seconds``: SQLite's own wait for a lock (None: ``SQLITE_BUSY_SECONDS``; 0 when
+    the calls run inline, which wait on the loop instead, see ``sqlite_inline``)."""
+    wait = SQLITE_BUSY_SECONDS if busy_seconds is None else busy_seconds
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
