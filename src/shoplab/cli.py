@@ -18,8 +18,8 @@ from rich.table import Table
 
 from shoplab.bench.cli import bench_command, load_command
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
+from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.settings import PlatformSettings
-from shoplab.platform.streams import Topology
 from shoplab.runtime import dead_letters, faults, state
 from shoplab.runtime.broker import NatsServerNotFound, without_password
 from shoplab.runtime.health import probe_all

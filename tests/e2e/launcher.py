@@ -27,8 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from shoplab.platform.rabbit_topology import RabbitTopology, delete_namespace
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, delete_namespace
+from shoplab.platform.messaging.streams import Topology
 from shoplab.runtime.plans import service_database_url
 
 POSTGRES_URL_ENV = "SHOPLAB_TEST_POSTGRES_URL"

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from shoplab.identity.adapters.signing_keys import KEYS_FOLDER
 from shoplab.platform.auth import Principal
-from shoplab.platform.service_auth import SECRET_FILE, ServiceCredentials
+from shoplab.platform.internal_auth import SECRET_FILE, ServiceCredentials
 
 from .api import Customer, System, assert_problem, expect_json
 

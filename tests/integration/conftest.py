@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplab.platform.database import Database
+from shoplab.platform.persistence.database import Database
 
 from .databases import backends, fresh_database, skip_without_postgres
 

@@ -8,7 +8,7 @@ import pytest
 
 from shoplab.inventory.bootstrap import InventoryContext
 from shoplab.inventory.domain.model import StockItem
-from shoplab.platform.database import Database
+from shoplab.platform.persistence.database import Database
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import aio_pika
 import pytest
 
-from shoplab.platform.rabbit_topology import RabbitTopology, delete_namespace
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, delete_namespace
+from shoplab.platform.messaging.streams import Topology
 
 RABBITMQ_URL_ENV = "SHOPLAB_TEST_RABBITMQ_URL"
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"

@@ -36,10 +36,10 @@ from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.domain.model import Payment
 from shoplab.payments.service_layer import services as payments
 from shoplab.platform.auth import Principal
-from shoplab.platform.database import Database
-from shoplab.platform.nats_bus import NatsBus
-from shoplab.platform.relay import OutboxRelay
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.messaging.streams import Topology
+from shoplab.platform.persistence.database import Database
 
 from .databases import backends, fresh_database, skip_without_postgres
 from .nats_server import nats_url

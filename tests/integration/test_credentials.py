@@ -27,15 +27,15 @@ from shoplab.identity.domain.model import Customer, Role
 from shoplab.platform.auth import ADMIN, CUSTOMER, InvalidToken, Principal, TokenVerifier
 from shoplab.platform.discovery import Instance
 from shoplab.platform.discovery.static import StaticResolver
-from shoplab.platform.migrate import upgrade
-from shoplab.platform.service import ServiceHost
-from shoplab.platform.service_auth import (
+from shoplab.platform.host import ServiceHost
+from shoplab.platform.internal_auth import (
     AUDIENCE,
     TOKEN_TYPE,
     ServiceCredentials,
     ensure_service_secret,
     load_service_secret,
 )
+from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.settings import PlatformSettings
 from shoplab.services import history as history_service
 from shoplab.services import identity as identity_service

@@ -20,10 +20,10 @@ SCRIPT = textwrap.dedent(
     from opentelemetry import trace
     from opentelemetry.trace import SpanKind
     from sqlalchemy import text
-    from shoplab.platform.database import Database
+    from shoplab.platform.persistence.database import Database
     from shoplab.platform.settings import PlatformSettings
     from shoplab.platform.telemetry.setup import configure_telemetry
-    from shoplab.platform.unit_of_work import SqlUnitOfWork
+    from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
     class OrdersUnitOfWork(SqlUnitOfWork):
         pass

@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.streams import DEAD_LETTER_PREFIX, DEAD_LETTERS
+from shoplab.platform.messaging.streams import DEAD_LETTER_PREFIX, DEAD_LETTERS
 from shoplab.runtime import dead_letters
 from shoplab.runtime.ports import free_ports
 

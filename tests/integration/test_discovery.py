@@ -26,7 +26,7 @@ from shoplab.platform.discovery import (
     open_bucket,
     registered,
 )
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.streams import Topology
 
 from .nats_server import nats_url
 
@@ -42,7 +42,7 @@ REGISTER_AND_WAIT = textwrap.dedent(
     import asyncio, sys
     import nats
     from shoplab.platform.discovery import Instance, registered
-    from shoplab.platform.streams import Topology
+    from shoplab.platform.messaging.streams import Topology
 
     async def main(url, namespace, ttl):
         connection = await nats.connect(url)

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from shoplab.platform.faults import FaultInjector, FaultListener, control_subject
-from shoplab.platform.nats_bus import NatsBus
-from shoplab.platform.service_auth import (
+from shoplab.platform.internal_auth import (
     ServiceCredentials,
     ensure_service_secret,
     load_service_secret,
 )
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.streams import Topology
 from shoplab.runtime.faults import send_fault, signed_order
 
 from .nats_server import nats_url

@@ -58,7 +58,7 @@ from shoplab.platform.grpc.auth import AUTHORIZATION
 from shoplab.platform.grpc.server import GrpcService, build_server
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
-from shoplab.platform.service_auth import (
+from shoplab.platform.internal_auth import (
     AUDIENCE,
     ServiceCredentials,
     ensure_service_secret,

@@ -8,7 +8,7 @@ import pytest
 from shoplab.bench.gateway import direct_headers, measure_gateway_overhead
 from shoplab.gateway import routes
 from shoplab.platform.auth import CUSTOMER, Principal
-from shoplab.platform.service_auth import AUDIENCE, ServiceCredentials, load_service_secret
+from shoplab.platform.internal_auth import AUDIENCE, ServiceCredentials, load_service_secret
 
 from .test_gateway import ORDER, Answer, StandIn, TokenIssuer, bearer, caller_seen, gateway_for
 from .test_gateway import data_dir as data_dir

@@ -37,15 +37,15 @@ from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.entrypoints.grpc_api import SERVICE as PAYMENTS
 from shoplab.payments.service_layer import services as payments
 from shoplab.platform.auth import CUSTOMER, Principal
-from shoplab.platform.database import Database
 from shoplab.platform.discovery import Balancer, Instance
 from shoplab.platform.discovery.static import StaticResolver
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.grpc.auth import bearer_metadata
 from shoplab.platform.grpc.client import GrpcClient, loopback, open_channel
 from shoplab.platform.grpc.server import GrpcService, build_server
+from shoplab.platform.internal_auth import ServiceCredentials
+from shoplab.platform.persistence.database import Database
 from shoplab.platform.resilience import Resilience
-from shoplab.platform.service_auth import ServiceCredentials
 from shoplab.services.grpc_collaborators import (
     GrpcPaymentMethods,
     GrpcPriceList,

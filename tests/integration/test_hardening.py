@@ -35,8 +35,8 @@ from shoplab.platform.errors import TooManyRequests
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.problems import problem_response
-from shoplab.platform.serve import uvicorn_config
-from shoplab.platform.service_auth import ensure_service_secret
+from shoplab.platform.http.server import uvicorn_config
+from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.settings import PlatformSettings
 
 from .problems import assert_problem

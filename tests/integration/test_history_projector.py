@@ -26,10 +26,11 @@ from shoplab.contracts.events import (
 from shoplab.history.bootstrap import HistoryContext
 from shoplab.history.domain.model import OrderHistory, Status
 from shoplab.history.service_layer import queries
-from shoplab.platform.database import Database
-from shoplab.platform.event_log import LoggedEvent
-from shoplab.platform.nats_log import NatsEventLog
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.event_log import LoggedEvent
+from shoplab.platform.messaging.jetstream.event_log import NatsEventLog
+from shoplab.platform.messaging.jetstream.streams import stream_config
+from shoplab.platform.messaging.streams import Topology
+from shoplab.platform.persistence.database import Database
 from shoplab.platform.time import now
 
 from .nats_server import nats_url
@@ -59,7 +60,7 @@ async def jetstream(nats_url: str, topology: Topology) -> AsyncIterator[JetStrea
     connection = await nats.connect(nats_url)
     js = connection.jetstream()
     for spec in topology.streams():
-        await js.add_stream(spec.config())
+        await js.add_stream(stream_config(spec))
     yield js
     await connection.close()
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from shoplab.platform.errors import Conflict, NotFound
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
-from shoplab.platform.http.service_guard import ServiceGuard
+from shoplab.platform.http.internal_guard import ServiceGuard
+from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.resilience import deadline
-from shoplab.platform.service_auth import ServiceCredentials
 
 from .problems import assert_problem
 

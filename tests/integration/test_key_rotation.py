@@ -33,10 +33,10 @@ from shoplab.platform.auth import (
     LEEWAY_SECONDS,
     TokenVerifier,
 )
-from shoplab.platform.database import Database
 from shoplab.platform.http.app import create_app
+from shoplab.platform.internal_auth import ServiceCredentials
+from shoplab.platform.persistence.database import Database
 from shoplab.platform.secret_files import write_new_secret
-from shoplab.platform.service_auth import ServiceCredentials
 from shoplab.platform.settings import PlatformSettings
 from shoplab.runtime.keys_cli import keys_app
 

@@ -14,8 +14,8 @@ from shoplab.inventory.adapters.tables import MIGRATIONS as INVENTORY
 from shoplab.notifications.adapters.tables import MIGRATIONS as NOTIFICATIONS
 from shoplab.orders.adapters.tables import MIGRATIONS as ORDERS
 from shoplab.payments.adapters.tables import MIGRATIONS as PAYMENTS
-from shoplab.platform.database import Database, ensure_database
-from shoplab.platform.migrate import Migrations, upgrade
+from shoplab.platform.persistence.database import Database, ensure_database
+from shoplab.platform.persistence.migrate import Migrations, upgrade
 
 from .databases import fresh_database, skip_without_postgres
 

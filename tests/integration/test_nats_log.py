@@ -15,11 +15,13 @@ from nats.js import JetStreamContext
 
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.contracts.events import OrderApproved, PaymentCharged
-from shoplab.platform.event_log import LoggedEvent, open_event_log
-from shoplab.platform.nats_bus import ensure_streams
-from shoplab.platform.nats_log import NatsEventLog
+from shoplab.platform.messaging.brokers import open_event_log
+from shoplab.platform.messaging.event_log import LoggedEvent
+from shoplab.platform.messaging.jetstream.bus import ensure_streams
+from shoplab.platform.messaging.jetstream.event_log import NatsEventLog
+from shoplab.platform.messaging.jetstream.streams import stream_config
+from shoplab.platform.messaging.streams import Retention, Topology
 from shoplab.platform.settings import PlatformSettings
-from shoplab.platform.streams import Retention, Topology
 from shoplab.platform.time import now
 
 from .nats_server import nats_url
@@ -39,7 +41,7 @@ async def jetstream(nats_url: str, topology: Topology) -> AsyncIterator[JetStrea
     connection = await nats.connect(nats_url)
     js = connection.jetstream()
     for spec in topology.streams():
-        await js.add_stream(spec.config())
+        await js.add_stream(stream_config(spec))
     yield js
     await connection.close()
 
@@ -98,7 +100,7 @@ async def test_streams_keep_events_under_the_configured_limits(
 async def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOPLAB_STREAM_MAX_AGE_SECONDS", "60")
     monkeypatch.setenv("SHOPLAB_STREAM_MAX_BYTES", str(2 << 20))
-    config = Topology("x").streams()[0].config()
+    config = stream_config(Topology("x").streams()[0])
     assert (config.max_age, config.max_bytes) == (60.0, 2 << 20)
 
 

@@ -24,11 +24,11 @@ from shoplab.contracts.envelope import Envelope
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
 from shoplab.inventory.service_layer import services as inventory
-from shoplab.platform.database import Database
-from shoplab.platform.messaging import Subscription
-from shoplab.platform.nats_bus import NatsBus
-from shoplab.platform.relay import OutboxRelay
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.consumers import Subscription
+from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.messaging.streams import Topology
+from shoplab.platform.persistence.database import Database
 
 from .inventory import context
 from .nats_server import nats_url
@@ -170,7 +170,7 @@ CRASH_AFTER_COMMIT = textwrap.dedent(
     import asyncio, os, signal, sys
     from shoplab.contracts.events import StockReserved
     from shoplab.inventory.bootstrap import InventoryContext
-    from shoplab.platform.database import Database
+    from shoplab.platform.persistence.database import Database
 
     async def main() -> None:
         context = InventoryContext(Database(sys.argv[1]))

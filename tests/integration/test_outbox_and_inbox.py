@@ -8,15 +8,15 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.contracts.events import CustomerRegistered
-from shoplab.platform.database import Database
-from shoplab.platform.messaging import (
+from shoplab.platform.messaging.consumers import (
     InProcessPublisher,
     PublisherUnavailable,
     idempotent_consumer,
 )
-from shoplab.platform.relay import OutboxRelay
-from shoplab.platform.tables import inbox_table, outbox_table
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.messaging.tables import inbox_table, outbox_table
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata, "lab")

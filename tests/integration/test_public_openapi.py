@@ -18,8 +18,8 @@ from shoplab.gateway import routes
 from shoplab.gateway.openapi import composed_document, merge
 from shoplab.monolith.app import Monolith
 from shoplab.payments.adapters.card_processor import TEST_CARDS
-from shoplab.platform.service import ServiceHost
-from shoplab.platform.service_auth import ensure_service_secret
+from shoplab.platform.host import ServiceHost
+from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.settings import PlatformSettings
 from shoplab.services.__main__ import SERVICES
 

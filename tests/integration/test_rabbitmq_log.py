@@ -8,10 +8,10 @@ import pytest
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.contracts.events import OrderApproved
-from shoplab.platform.event_log import LoggedEvent
-from shoplab.platform.rabbit_bus import RabbitBus
-from shoplab.platform.rabbit_log import RabbitEventLog
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.event_log import LoggedEvent
+from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
+from shoplab.platform.messaging.rabbitmq.event_log import RabbitEventLog
+from shoplab.platform.messaging.streams import Topology
 
 from .rabbitmq import rabbitmq_url, topology
 

@@ -20,11 +20,11 @@ from shoplab.contracts.envelope import Envelope
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
 from shoplab.inventory.service_layer import services as inventory
-from shoplab.platform.messaging import PublisherUnavailable, Subscription
-from shoplab.platform.rabbit_bus import RabbitBus, Unroutable
-from shoplab.platform.rabbit_topology import RabbitTopology, declare_exchange
-from shoplab.platform.relay import OutboxRelay
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.consumers import PublisherUnavailable, Subscription
+from shoplab.platform.messaging.rabbitmq.bus import RabbitBus, Unroutable
+from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, declare_exchange
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.messaging.streams import Topology
 
 from .inventory import context
 from .rabbitmq import rabbitmq_url, topology
@@ -167,9 +167,9 @@ KILLED_BEFORE_ACK = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from shoplab.contracts.commands import ReserveStock
-    from shoplab.platform.messaging import Subscription
-    from shoplab.platform.rabbit_bus import RabbitBus, Unroutable
-    from shoplab.platform.streams import Topology
+    from shoplab.platform.messaging.consumers import Subscription
+    from shoplab.platform.messaging.rabbitmq.bus import RabbitBus, Unroutable
+    from shoplab.platform.messaging.streams import Topology
 
     async def die(envelope) -> None:
         print(envelope.message_id, flush=True)

@@ -12,14 +12,14 @@ import pytest
 from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.faults import FaultInjector, FaultListener, control_subject
-from shoplab.platform.messaging import Subscription
-from shoplab.platform.rabbit_bus import RabbitBus
-from shoplab.platform.service_auth import (
+from shoplab.platform.internal_auth import (
     ServiceCredentials,
     ensure_service_secret,
     load_service_secret,
 )
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.consumers import Subscription
+from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
+from shoplab.platform.messaging.streams import Topology
 from shoplab.runtime import dead_letters
 from shoplab.runtime.faults import send_fault, signed_order
 from shoplab.runtime.ports import free_ports

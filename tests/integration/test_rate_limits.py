@@ -32,8 +32,8 @@ from shoplab.platform.auth import (
 )
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
+from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.rate_limits import InMemoryWindows, Policy, PrunedInPlace, RateLimiter
-from shoplab.platform.service_auth import ensure_service_secret
 from shoplab.platform.settings import PlatformSettings
 
 from .redis_server import redis_prefix, redis_url

@@ -27,8 +27,8 @@ from shoplab.platform.grpc.client import loopback, open_channel
 from shoplab.platform.grpc.server import GrpcService, build_server
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
-from shoplab.platform.http.service_guard import ServiceGuard
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.http.internal_guard import ServiceGuard
+from shoplab.platform.internal_auth import ServiceCredentials
 
 SECRET = b"m" * 32
 GET_PRICES = {"grpc_service": CATALOG, "grpc_method": "GetPrices"}

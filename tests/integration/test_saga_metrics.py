@@ -27,8 +27,8 @@ from shoplab.orders.service_layer.ports import Collaborators, Price, Settlement
 from shoplab.orders.service_layer.saga import SettleBySaga
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Principal
-from shoplab.platform.database import Database
-from shoplab.platform.messaging import Subscription
+from shoplab.platform.messaging.consumers import Subscription
+from shoplab.platform.persistence.database import Database
 
 SKU = "SKU-1"
 TIMEOUTS = Timeouts(step=timedelta(seconds=5), attempts=6)

@@ -14,7 +14,7 @@ from shoplab.payments.adapters.card_processor import TestCardProcessor
 from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.domain.model import ChargeOutcome, PaymentStatus
 from shoplab.payments.service_layer import services as payments
-from shoplab.platform.database import Database
+from shoplab.platform.persistence.database import Database
 
 
 @pytest.fixture

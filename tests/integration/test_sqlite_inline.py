@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from shoplab.platform.database import Database
-from shoplab.platform.sqlite_inline import InlineConnection
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.sqlite_inline import InlineConnection
 
 
 async def _driver_connection(database: Database) -> object:

@@ -20,7 +20,7 @@ from shoplab.runtime.supervisor import Supervisor
 
 CHILD = """
 from fastapi import FastAPI
-from shoplab.platform.serve import serve
+from shoplab.platform.http.server import serve
 app = FastAPI()
 app.get("/ready")(lambda: {"ready": True})
 serve(app, host="127.0.0.1", port=0)  # any port: the supervisor's socket is used

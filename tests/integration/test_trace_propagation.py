@@ -22,13 +22,13 @@ from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
-from shoplab.platform.database import Database
-from shoplab.platform.messaging import InProcessPublisher, Publisher
-from shoplab.platform.nats_bus import NatsBus
-from shoplab.platform.rabbit_bus import RabbitBus
-from shoplab.platform.rabbit_topology import RabbitTopology, delete_namespace
-from shoplab.platform.relay import OutboxRelay
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.consumers import InProcessPublisher, Publisher
+from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
+from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, delete_namespace
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.messaging.streams import Topology
+from shoplab.platform.persistence.database import Database
 
 from .inventory import context
 from .nats_server import nats_url

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from shoplab.platform.database import Database
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 from .databases import fresh_database, skip_without_postgres
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from shoplab.platform.relay import backoff
+from shoplab.platform.messaging.relay import backoff
 
 
 def test_backoff_stays_within_the_exponential_bound() -> None:

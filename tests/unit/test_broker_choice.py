@@ -2,10 +2,10 @@
 
 import pytest
 
-from shoplab.platform.bus import is_amqp, open_bus
 from shoplab.platform.discovery import StaticResolver, resolver_from_settings
-from shoplab.platform.nats_bus import NatsBus
-from shoplab.platform.rabbit_bus import RabbitBus
+from shoplab.platform.messaging.brokers import is_amqp, open_bus
+from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
 from shoplab.platform.settings import PlatformSettings
 from shoplab.runtime.broker import without_password
 

@@ -15,7 +15,7 @@ from shoplab.platform.faults import (
     FaultOrder,
     InjectedFault,
 )
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.internal_auth import ServiceCredentials
 
 SECRET = b"s" * 32
 

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from shoplab.platform.logging import add_trace_context, in_words
+from shoplab.platform.telemetry.logs import add_trace_context, in_words
 from shoplab.platform.telemetry.orders import about_order
 from shoplab.platform.telemetry.span_files import JsonLinesSpanExporter
 from shoplab.platform.telemetry.tracing import EntryPoints

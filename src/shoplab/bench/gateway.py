@@ -19,7 +19,7 @@ import aiohttp
 import jwt
 
 from shoplab.platform.auth import Principal
-from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
+from shoplab.platform.internal_auth import ServiceCredentials, load_service_secret
 
 ISSUER = "bench"
 """The issuer of the internal token of the direct calls (services accept any issuer)."""

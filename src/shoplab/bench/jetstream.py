@@ -31,7 +31,8 @@ import nats
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from shoplab.platform.streams import StreamSpec
+from shoplab.platform.messaging.jetstream.streams import stream_config
+from shoplab.platform.messaging.streams import StreamSpec
 from shoplab.runtime import broker
 from shoplab.runtime.ports import free_ports
 
@@ -79,7 +80,7 @@ async def measure_jetstream(
             connection = await nats.connect(url)
             try:
                 jetstream = connection.jetstream(publish_async_max_pending=WINDOW)
-                await jetstream.add_stream(StreamSpec(STREAM, [SUBJECT]).config())
+                await jetstream.add_stream(stream_config(StreamSpec(STREAM, [SUBJECT])))
                 awaited = await _publish_awaited(jetstream, messages, payload)
                 pipelined = await _publish_pipelined(jetstream, messages, payload)
                 reading = await _consume(jetstream, 2 * messages)

@@ -8,9 +8,9 @@ from shoplab.catalog.entrypoints import grpc_api
 from shoplab.catalog.entrypoints.api import build_router
 from shoplab.catalog.service_layer.ports import StockAvailability
 from shoplab.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from shoplab.platform.database import Database
 from shoplab.platform.grpc.server import GrpcService
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 
 
 class CatalogContext:

@@ -8,7 +8,7 @@ is the fallback without a registry).
 import argparse
 
 from shoplab.gateway.app import Gateway
-from shoplab.platform.serve import serve
+from shoplab.platform.http.server import serve
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.telemetry.setup import configure_telemetry
 

@@ -43,9 +43,9 @@ from shoplab.platform.grpc.client import GrpcClient
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
+from shoplab.platform.internal_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.rate_limits import RateLimiter
 from shoplab.platform.resilience import Resilience, ResilienceConfig
-from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.settings import PlatformSettings
 
 ISSUER = "gateway"

@@ -20,7 +20,7 @@ from shoplab.platform.auth import (
     access_token_kid,
     bearer_token,
 )
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.internal_auth import ServiceCredentials
 
 
 class EdgeAuthenticator:

@@ -20,7 +20,7 @@ from shoplab.gateway.upstreams import UpstreamFailure, Upstreams
 from shoplab.platform.auth import BearerCredentials
 from shoplab.platform.http.openapi import info, install_public_openapi, problems
 from shoplab.platform.http.openapi_form import canonical
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.internal_auth import ServiceCredentials
 
 Document = dict[str, Any]
 

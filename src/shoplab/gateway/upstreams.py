@@ -31,6 +31,7 @@ from yarl import URL
 
 from shoplab.platform.discovery import Balancer, NoInstanceAvailable
 from shoplab.platform.http.problems import problem
+from shoplab.platform.http.server import KEEP_ALIVE_SECONDS
 from shoplab.platform.resilience import (
     BulkheadConfig,
     DeadlineExceeded,
@@ -41,7 +42,6 @@ from shoplab.platform.resilience import (
     RetryConfig,
     deadline,
 )
-from shoplab.platform.serve import KEEP_ALIVE_SECONDS
 from shoplab.platform.telemetry.tracing import answered, http_client_span
 
 log = structlog.get_logger(__name__)

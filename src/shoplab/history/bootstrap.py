@@ -13,9 +13,9 @@ from shoplab.history.entrypoints.metrics import LagGauges
 from shoplab.history.service_layer.projector import Lag, Projector
 from shoplab.history.service_layer.unit_of_work import HistoryUnitOfWork
 from shoplab.platform.auth import Authenticator
-from shoplab.platform.database import Database
-from shoplab.platform.event_log import EventLog
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.messaging.event_log import EventLog
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 
 log = structlog.get_logger(__name__)
 

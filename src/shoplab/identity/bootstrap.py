@@ -13,8 +13,8 @@ from shoplab.identity.adapters.tokens import JwtSigner
 from shoplab.identity.entrypoints.api import build_router
 from shoplab.identity.service_layer import services
 from shoplab.identity.service_layer.unit_of_work import IdentityUnitOfWork
-from shoplab.platform.database import Database
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.rate_limits import Policy, RateLimiter
 from shoplab.platform.secret_files import write_new_secret
 from shoplab.platform.settings import PlatformSettings

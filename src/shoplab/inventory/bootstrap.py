@@ -11,10 +11,10 @@ from shoplab.inventory.entrypoints.api import build_router
 from shoplab.inventory.service_layer import choreography, handlers
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
 from shoplab.platform.auth import Authenticator
-from shoplab.platform.database import Database
 from shoplab.platform.grpc.server import GrpcService
-from shoplab.platform.messaging import Subscription, idempotent_consumer
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 
 
 class InventoryContext:

@@ -7,7 +7,7 @@ settings come from ``SHOPLAB_*`` variables.
 import argparse
 
 from shoplab.monolith.app import Monolith
-from shoplab.platform.serve import serve
+from shoplab.platform.http.server import serve
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.telemetry.setup import configure_telemetry
 

@@ -24,13 +24,13 @@ from shoplab.platform.auth import (
     TokenVerifier,
     bearer_token,
 )
-from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.rate_limit import EdgePolicies, RateLimits
-from shoplab.platform.messaging import InProcessPublisher
+from shoplab.platform.messaging.consumers import InProcessPublisher
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.persistence.database import Database, ensure_database
 from shoplab.platform.rate_limits import RateLimiter
-from shoplab.platform.relay import OutboxRelay
 from shoplab.platform.settings import PlatformSettings, sqlite_file
 
 log = structlog.get_logger(__name__)

@@ -18,10 +18,10 @@ from shoplab.notifications.service_layer.handlers import notify_outcome, remembe
 from shoplab.notifications.service_layer.ports import Sender
 from shoplab.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shoplab.platform.auth import Authenticator
-from shoplab.platform.database import Database
 from shoplab.platform.grpc.server import GrpcService
-from shoplab.platform.messaging import Subscription, idempotent_consumer
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 
 OUTCOME_PATIENCE = 30
 """Deliveries of an order outcome before it is dead-lettered. An outcome can overtake the

@@ -13,9 +13,9 @@ from shoplab.orders.service_layer.saga_answers import ANSWERS, answer_handler
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator
-from shoplab.platform.database import Database
-from shoplab.platform.messaging import Subscription, idempotent_consumer
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 
 
 class OrdersContext:

@@ -13,10 +13,10 @@ from shoplab.payments.service_layer import choreography, handlers
 from shoplab.payments.service_layer.ports import CardProcessor
 from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from shoplab.platform.auth import Authenticator
-from shoplab.platform.database import Database
 from shoplab.platform.grpc.server import GrpcService
-from shoplab.platform.messaging import Subscription, idempotent_consumer
-from shoplab.platform.migrate import upgrade
+from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
+from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.migrate import upgrade
 
 
 class PaymentsContext:

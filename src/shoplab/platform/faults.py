@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shoplab.platform.auth import SERVICE, InvalidToken
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.http.problems import problem_response
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.internal_auth import ServiceCredentials
 
 log = structlog.get_logger(__name__)
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shoplab.platform.bus import AMQP_SCHEMES
+from shoplab.platform.messaging.brokers import AMQP_SCHEMES
 
 SERVER_NAME = "shoplab-nats-1"
 

@@ -29,8 +29,8 @@ import nats.errors
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from shoplab.platform.bus import is_amqp
-from shoplab.platform.streams import DEAD_LETTER_PREFIX, Topology
+from shoplab.platform.messaging.brokers import is_amqp
+from shoplab.platform.messaging.streams import DEAD_LETTER_PREFIX, Topology
 
 ORIGINAL_SUBJECT = "Shoplab-Original-Subject"
 CONSUMER = "Shoplab-Consumer"

@@ -15,10 +15,10 @@ from typing import Any
 import nats
 from nats.aio.msg import Msg
 
-from shoplab.platform.bus import is_amqp
 from shoplab.platform.faults import OPERATOR, FaultOrder, control_subject
-from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
-from shoplab.platform.streams import Topology
+from shoplab.platform.internal_auth import ServiceCredentials, load_service_secret
+from shoplab.platform.messaging.brokers import is_amqp
+from shoplab.platform.messaging.streams import Topology
 
 WAIT_SECONDS = 3.0
 

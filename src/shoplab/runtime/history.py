@@ -15,7 +15,7 @@ import httpx
 
 from shoplab.platform.auth import ADMIN, Principal
 from shoplab.platform.faults import OPERATOR
-from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
+from shoplab.platform.internal_auth import ServiceCredentials, load_service_secret
 from shoplab.runtime.state import RunState
 
 POLL_SECONDS = 0.5

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from shoplab.platform.bus import is_amqp
-from shoplab.platform.service_auth import ensure_service_secret
+from shoplab.platform.internal_auth import ensure_service_secret
+from shoplab.platform.messaging.brokers import is_amqp
 from shoplab.runtime import broker
 from shoplab.runtime.ports import free_ports
 from shoplab.runtime.scale import check_scale

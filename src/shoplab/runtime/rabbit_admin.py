@@ -22,9 +22,13 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 from aiormq.exceptions import AMQPConnectionError
 
 from shoplab.platform.faults import FaultOrder, control_subject
-from shoplab.platform.rabbit_bus import CONSUMER, DELIVERIES, ERROR, ORIGINAL_SUBJECT
-from shoplab.platform.rabbit_topology import RabbitTopology, declare_dead_letters, declare_exchange
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.rabbitmq.bus import CONSUMER, DELIVERIES, ERROR, ORIGINAL_SUBJECT
+from shoplab.platform.messaging.rabbitmq.topology import (
+    RabbitTopology,
+    declare_dead_letters,
+    declare_exchange,
+)
+from shoplab.platform.messaging.streams import Topology
 from shoplab.runtime.dead_letters import (
     BrokerUnreachable,
     DeadLetter,

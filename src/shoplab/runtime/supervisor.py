@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from shoplab.platform.serve import LISTEN_FD_ENV
+from shoplab.platform.http.server import LISTEN_FD_ENV
 from shoplab.runtime import state
 from shoplab.runtime.plans import Plan, ProcessSpec
 

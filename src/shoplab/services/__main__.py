@@ -8,8 +8,8 @@ import argparse
 from collections.abc import Callable
 from importlib import import_module
 
-from shoplab.platform.serve import serve
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
+from shoplab.platform.http.server import serve
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.telemetry.setup import configure_telemetry
 

@@ -3,7 +3,7 @@
 from shoplab import seed
 from shoplab.catalog.bootstrap import CatalogContext
 from shoplab.catalog.entrypoints.grpc_api import SERVICE
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.services.allow_list import callers_of
 from shoplab.services.grpc_collaborators import GrpcStockAvailability
 

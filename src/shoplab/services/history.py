@@ -5,8 +5,8 @@ as one instance: ``--scale history=N`` is refused for N > 1.
 """
 
 from shoplab.history.bootstrap import HistoryContext
-from shoplab.platform.event_log import open_event_log
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
+from shoplab.platform.messaging.brokers import open_event_log
 
 
 def build(host: ServiceHost) -> ServiceParts:

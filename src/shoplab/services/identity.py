@@ -3,7 +3,7 @@
 import structlog
 
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE, IdentityContext
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from shoplab import seed
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
 from shoplab.inventory.entrypoints.grpc_api import SERVICE
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.services.allow_list import callers_of
 
 

@@ -2,7 +2,7 @@
 
 from shoplab.notifications.bootstrap import NotificationsContext
 from shoplab.notifications.entrypoints.grpc_api import SERVICE
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.services.allow_list import callers_of
 
 

@@ -19,7 +19,7 @@ from shoplab.orders.service_layer.choreography import SettleByChoreography
 from shoplab.orders.service_layer.ports import Collaborators, Settlement
 from shoplab.orders.service_layer.saga import SettleBySaga
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
-from shoplab.platform.service import ServiceHost, ServiceParts, every
+from shoplab.platform.host import ServiceHost, ServiceParts, every
 from shoplab.services.grpc_collaborators import GrpcPaymentMethods, GrpcPriceList
 
 TIMER_SECONDS = 0.5

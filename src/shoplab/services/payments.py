@@ -7,7 +7,7 @@ also in reaction to the events of orders and inventory.
 from shoplab.payments.adapters.tables import outbox
 from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.entrypoints.grpc_api import SERVICE
-from shoplab.platform.service import ServiceHost, ServiceParts
+from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.services.allow_list import callers_of
 
 

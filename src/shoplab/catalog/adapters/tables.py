@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 
-from shoplab.platform.migrate import Migrations
+from shoplab.platform.persistence.migrate import Migrations
 
 metadata = MetaData()
 

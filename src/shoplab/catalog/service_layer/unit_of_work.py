@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.catalog.adapters.repository import SqlProductRepository
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class CatalogUnitOfWork(SqlUnitOfWork):

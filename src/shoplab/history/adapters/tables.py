@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table
 
-from shoplab.platform.migrate import Migrations
+from shoplab.platform.persistence.migrate import Migrations
 
 metadata = MetaData()
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from shoplab.history.domain.model import Fact, OrderHistory, apply
 from shoplab.history.service_layer.facts import SOURCES, fact_of
 from shoplab.history.service_layer.unit_of_work import HistoryUnitOfWork
-from shoplab.platform.event_log import EventLog, LoggedEvent
+from shoplab.platform.messaging.event_log import EventLog, LoggedEvent
 from shoplab.platform.time import now
 
 log = structlog.get_logger(__name__)

@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.history.adapters.repository import SqlHistoryView, SqlPositions
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class HistoryUnitOfWork(SqlUnitOfWork):

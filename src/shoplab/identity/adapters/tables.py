@@ -4,8 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 
-from shoplab.platform.migrate import Migrations
-from shoplab.platform.tables import outbox_table
+from shoplab.platform.messaging.tables import outbox_table
+from shoplab.platform.persistence.migrate import Migrations
 
 metadata = MetaData()
 

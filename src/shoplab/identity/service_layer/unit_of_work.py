@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.identity.adapters import tables
 from shoplab.identity.adapters.repository import SqlCustomerRepository
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class IdentityUnitOfWork(SqlUnitOfWork):

@@ -20,7 +20,7 @@ from shoplab.contracts.events import (
 )
 from shoplab.inventory.service_layer import services
 from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
-from shoplab.platform.logging import in_words
+from shoplab.platform.telemetry.logs import in_words
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.inventory.adapters import tables
 from shoplab.inventory.adapters.repository import SqlReservationRepository, SqlStockRepository
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class InventoryUnitOfWork(SqlUnitOfWork):

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.notifications.adapters import tables
 from shoplab.notifications.adapters.repository import SqlContactRepository, SqlNotificationLog
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class NotificationsUnitOfWork(SqlUnitOfWork):

@@ -15,8 +15,8 @@ from sqlalchemy import (
     Table,
 )
 
-from shoplab.platform.migrate import Migrations
-from shoplab.platform.tables import inbox_table, outbox_table
+from shoplab.platform.messaging.tables import inbox_table, outbox_table
+from shoplab.platform.persistence.migrate import Migrations
 
 metadata = MetaData()
 

@@ -6,7 +6,7 @@ from shoplab.orders.adapters import tables
 from shoplab.orders.adapters.choreography_repository import SqlChoreographyRepository
 from shoplab.orders.adapters.repository import SqlIdempotencyKeys, SqlOrderRepository
 from shoplab.orders.adapters.saga_repository import SqlSagaRepository
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class OrdersUnitOfWork(SqlUnitOfWork):

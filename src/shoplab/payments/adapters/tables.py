@@ -4,8 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
 
-from shoplab.platform.migrate import Migrations
-from shoplab.platform.tables import inbox_table, outbox_table
+from shoplab.platform.messaging.tables import inbox_table, outbox_table
+from shoplab.platform.persistence.migrate import Migrations
 
 metadata = MetaData()
 

@@ -17,7 +17,7 @@ from shoplab.payments.domain.model import ChargeOutcome
 from shoplab.payments.service_layer import services
 from shoplab.payments.service_layer.ports import CardProcessor
 from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
-from shoplab.platform.logging import in_words
+from shoplab.platform.telemetry.logs import in_words
 
 log = structlog.get_logger(__name__)
 

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplab.payments.adapters import tables
 from shoplab.payments.adapters.charge_request_repository import SqlChargeRequests
 from shoplab.payments.adapters.repository import SqlPaymentRepository
-from shoplab.platform.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
 class PaymentsUnitOfWork(SqlUnitOfWork):

@@ -30,7 +30,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.errors import BadRequestError, KeyValueLimitMarkerTTLNotSupportedError
 from nats.js.kv import KeyValue
 
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.streams import Topology
 
 log = structlog.get_logger(__name__)
 

@@ -21,7 +21,7 @@ from nats.js.kv import KeyValue
 from shoplab.platform.discovery.bucket import DEFAULT_TTL_SECONDS, open_bucket
 from shoplab.platform.discovery.instance import Instance
 from shoplab.platform.discovery.tasks import cancel_and_wait
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.streams import Topology
 
 log = structlog.get_logger(__name__)
 

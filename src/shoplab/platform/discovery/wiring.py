@@ -16,8 +16,8 @@ from shoplab.platform.discovery.instance import Instance
 from shoplab.platform.discovery.registry_resolver import RegistryResolver
 from shoplab.platform.discovery.resolver import Resolver
 from shoplab.platform.discovery.static import StaticResolver
+from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.settings import PlatformSettings
-from shoplab.platform.streams import Topology
 
 
 def uses_registry(settings: PlatformSettings) -> bool:

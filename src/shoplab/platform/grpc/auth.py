@@ -29,7 +29,7 @@ import grpc.aio
 import structlog
 
 from shoplab.platform.auth import SERVICE, InvalidToken
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.internal_auth import ServiceCredentials
 
 log = structlog.get_logger(__name__)
 

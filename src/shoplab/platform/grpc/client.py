@@ -22,8 +22,8 @@ from shoplab.platform.errors import Unavailable
 from shoplab.platform.grpc.auth import bearer_metadata
 from shoplab.platform.grpc.metrics import ClientMetricsInterceptor, grpc_metrics
 from shoplab.platform.grpc.server import LOOPBACK
+from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.resilience import ResilientCall, is_availability_failure
-from shoplab.platform.service_auth import ServiceCredentials
 
 log = structlog.get_logger(__name__)
 

@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from shoplab.platform.grpc.auth import Callers, ServiceAuthInterceptor
 from shoplab.platform.grpc.metrics import ServerMetricsInterceptor, grpc_metrics
-from shoplab.platform.service_auth import ServiceCredentials
+from shoplab.platform.internal_auth import ServiceCredentials
 
 LOOPBACK = "127.0.0.1"
 STOP_GRACE_SECONDS = 5.0

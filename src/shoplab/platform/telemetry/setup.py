@@ -1,7 +1,7 @@
 """One call at the top of every process: its logs and its traces."""
 
-from shoplab.platform.logging import configure_logging
 from shoplab.platform.settings import PlatformSettings
+from shoplab.platform.telemetry.logs import configure_logging
 from shoplab.platform.telemetry.tracing import configure_tracing
 
 

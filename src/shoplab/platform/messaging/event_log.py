@@ -13,12 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.bus import is_amqp, is_nats
-from shoplab.platform.settings import PlatformSettings
-from shoplab.platform.streams import Retention, Topology
 
 
 @dataclass(frozen=True)
@@ -60,20 +56,3 @@ class EventLog(Protocol):
         """The newest event of ``source`` kept, or ``None`` when the log holds none: a reader
         whose position has reached it is caught up."""
         ...
-
-
-def open_event_log(settings: PlatformSettings, *, name: str = "event-log") -> EventLog:
-    """The log of the run's broker, chosen by the scheme of ``SHOPLAB_BROKER_URL``."""
-    url = settings.broker_url
-    if not url:
-        raise RuntimeError("SHOPLAB_BROKER_URL is not set: there is no log to read")
-    topology = Topology(settings.broker_namespace, Retention.from_settings(settings))
-    if is_amqp(url):
-        from shoplab.platform.rabbit_log import RabbitEventLog
-
-        return RabbitEventLog(url, topology, name=name)
-    if is_nats(url):
-        from shoplab.platform.nats_log import NatsEventLog
-
-        return NatsEventLog(url, topology, name=name)
-    raise ValueError(f"no event log for a {urlsplit(url).scheme}:// broker")

@@ -27,13 +27,13 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.event_log import LoggedEvent, LogHead
-from shoplab.platform.rabbit_topology import (
+from shoplab.platform.messaging.event_log import LoggedEvent, LogHead
+from shoplab.platform.messaging.rabbitmq.topology import (
     EVENT_SOURCES,
     RabbitTopology,
     declare_streams,
 )
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.streams import Topology
 
 log = structlog.get_logger(__name__)
 

@@ -25,8 +25,8 @@ import structlog
 from sqlalchemy import Table, func, select, update
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.database import Database
-from shoplab.platform.messaging import IN_PROCESS, Publisher, PublisherUnavailable
+from shoplab.platform.messaging.consumers import IN_PROCESS, Publisher, PublisherUnavailable
+from shoplab.platform.persistence.database import Database
 from shoplab.platform.telemetry.messages import failed, publishing
 from shoplab.platform.telemetry.metrics import messaging_metrics
 from shoplab.platform.time import utc

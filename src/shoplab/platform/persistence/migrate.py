@@ -6,7 +6,7 @@ database and a service's own database are migrated by the same files.
 
 Create a revision after changing a context's tables::
 
-    python -m shoplab.platform.migrate orders "add a column"
+    python -m shoplab.platform.persistence.migrate orders "add a column"
 """
 
 import sys
@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, create_engine
 
-from shoplab.platform.database import Database
+from shoplab.platform.persistence.database import Database
 
 _ENV_DIR = Path(__file__).parent / "migrations"
 

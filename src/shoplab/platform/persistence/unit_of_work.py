@@ -25,7 +25,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.envelope import Envelope, Message
-from shoplab.platform.database import Database
+from shoplab.platform.persistence.database import Database
 from shoplab.platform.telemetry.messages import trace_context
 
 _OUTBOX_WRITTEN = "shoplab.outbox_written"

@@ -11,8 +11,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shoplab.platform.auth import InvalidToken
 from shoplab.platform.http.problems import problem_response
+from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.resilience import deadline
-from shoplab.platform.service_auth import ServiceCredentials
 
 OPEN_PREFIXES = ("/health/", "/metrics")
 

@@ -33,8 +33,6 @@ from starlette.middleware import Middleware
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.auth import Authenticator
-from shoplab.platform.bus import Bus, open_bus
-from shoplab.platform.database import Database, ensure_database
 from shoplab.platform.discovery import (
     Balancer,
     Resolver,
@@ -55,14 +53,17 @@ from shoplab.platform.grpc.server import GrpcServer, GrpcService, build_server
 from shoplab.platform.grpc.serving import ServingInterceptor
 from shoplab.platform.http.app import ReadinessCheck, create_app
 from shoplab.platform.http.edge_settings import EdgeSettings
-from shoplab.platform.http.service_guard import ServiceGuard
-from shoplab.platform.messaging import Subscription
-from shoplab.platform.nats_bus import NatsBus
-from shoplab.platform.relay import OutboxRelay
+from shoplab.platform.http.internal_guard import ServiceGuard
+from shoplab.platform.internal_auth import ServiceCredentials, load_service_secret
+from shoplab.platform.messaging.brokers import open_bus
+from shoplab.platform.messaging.bus import Bus
+from shoplab.platform.messaging.consumers import Subscription
+from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.relay import OutboxRelay
+from shoplab.platform.messaging.streams import Topology
+from shoplab.platform.persistence.database import Database, ensure_database
 from shoplab.platform.resilience import Resilience, ResilienceConfig
-from shoplab.platform.service_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.settings import PlatformSettings, database_url_for
-from shoplab.platform.streams import Topology
 from shoplab.platform.telemetry.metrics import messaging_metrics
 
 log = structlog.get_logger(__name__)

@@ -24,8 +24,8 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.event_log import LoggedEvent, LogHead
-from shoplab.platform.streams import Topology
+from shoplab.platform.messaging.event_log import LoggedEvent, LogHead
+from shoplab.platform.messaging.streams import Topology
 
 log = structlog.get_logger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from shoplab.platform.sqlite_inline import connect_inline
+from shoplab.platform.persistence.sqlite_inline import connect_inline
 
 READ_ONLY = "shoplab_read_only"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}

@@ -24,15 +24,16 @@ from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.messaging import (
+from shoplab.platform.messaging.consumers import (
     Handled,
     PublisherUnavailable,
     Subscription,
     Verdict,
     handle_delivery,
 )
-from shoplab.platform.relay import backoff
-from shoplab.platform.streams import StreamSpec, Topology, dead_letter_subject
+from shoplab.platform.messaging.jetstream.streams import stream_config
+from shoplab.platform.messaging.relay import backoff
+from shoplab.platform.messaging.streams import StreamSpec, Topology, dead_letter_subject
 from shoplab.platform.telemetry.messages import inject_into
 
 log = structlog.get_logger(__name__)
@@ -189,6 +190,6 @@ async def ensure_streams(broker: NatsBroker, streams: Sequence[StreamSpec]) -> N
     jetstream = broker.connection.jetstream()
     for spec in streams:
         try:
-            await jetstream.add_stream(spec.config())
+            await jetstream.add_stream(stream_config(spec))
         except BadRequestError:
-            await jetstream.update_stream(spec.config())
+            await jetstream.update_stream(stream_config(spec))

@@ -20,7 +20,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, ExchangeType
 from pamqp.common import Arguments
 
-from shoplab.platform.streams import Retention, Topology
+from shoplab.platform.messaging.streams import Retention, Topology
 
 EVENT_SOURCES = ("identity", "inventory", "orders", "payments", "notifications")
 """The contexts whose events are kept in a stream for readers of the log."""

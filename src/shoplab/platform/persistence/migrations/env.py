@@ -1,6 +1,6 @@
 """Alembic environment shared by every context.
 
-The caller (``shoplab.platform.migrate``) passes the connection, the context's
+The caller (``shoplab.platform.persistence.migrate``) passes the connection, the context's
 metadata and its own version table through ``config.attributes``, so each
 context keeps an independent migration history even in a shared database.
 """

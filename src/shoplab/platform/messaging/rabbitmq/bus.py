@@ -38,14 +38,14 @@ from aio_pika.abc import (
 from aiormq.exceptions import AMQPError, PublishError
 
 from shoplab.contracts.envelope import Envelope
-from shoplab.platform.messaging import (
+from shoplab.platform.messaging.consumers import (
     Handled,
     PublisherUnavailable,
     Subscription,
     Verdict,
     handle_delivery,
 )
-from shoplab.platform.rabbit_topology import (
+from shoplab.platform.messaging.rabbitmq.topology import (
     QUORUM,
     RabbitTopology,
     declare_dead_letters,
@@ -53,8 +53,8 @@ from shoplab.platform.rabbit_topology import (
     declare_streams,
     record_queue,
 )
-from shoplab.platform.relay import backoff
-from shoplab.platform.streams import Topology, dead_letter_subject
+from shoplab.platform.messaging.relay import backoff
+from shoplab.platform.messaging.streams import Topology, dead_letter_subject
 from shoplab.platform.telemetry.messages import inject_into
 
 log = structlog.get_logger(__name__)

@@ -18,8 +18,6 @@ Message schemas and envelopes never carry it.
 import re
 from dataclasses import dataclass, field
 
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-
 from shoplab.platform.settings import PlatformSettings
 
 DUPLICATE_WINDOW_SECONDS = 120.0
@@ -61,19 +59,6 @@ class StreamSpec:
     name: str
     subjects: list[str]
     retention: Retention = field(default_factory=Retention)
-
-    def config(self) -> StreamConfig:
-        return StreamConfig(
-            name=self.name,
-            subjects=self.subjects,
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            discard=DiscardPolicy.OLD,
-            max_age=self.retention.max_age_seconds,
-            max_bytes=self.retention.max_bytes,
-            max_msgs=self.retention.max_msgs,
-            duplicate_window=min(DUPLICATE_WINDOW_SECONDS, self.retention.max_age_seconds),
-        )
 
 
 @dataclass(frozen=True)

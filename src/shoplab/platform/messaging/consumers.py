@@ -17,9 +17,9 @@ import structlog
 from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope, Message
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 from shoplab.platform.telemetry.messages import consuming, failed
 from shoplab.platform.telemetry.metrics import messaging_metrics
-from shoplab.platform.unit_of_work import SqlUnitOfWork
 
 
 @dataclass(frozen=True)

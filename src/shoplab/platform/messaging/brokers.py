@@ -1,0 +1,58 @@
+"""Which broker a URL names, and the adapters that speak to it.
+
+The one place that knows the schemes: ``nats://`` (or ``tls://``) is NATS
+JetStream, ``amqp://`` (or ``amqps://``) is RabbitMQ. The adapters are imported
+only when chosen, so a run on one broker never loads the other's client.
+"""
+
+from urllib.parse import urlsplit
+
+from shoplab.platform.messaging.bus import Bus
+from shoplab.platform.messaging.event_log import EventLog
+from shoplab.platform.messaging.streams import Retention, Topology
+from shoplab.platform.settings import PlatformSettings
+
+AMQP_SCHEMES = frozenset({"amqp", "amqps"})
+NATS_SCHEMES = frozenset({"nats", "tls"})
+
+
+def is_amqp(url: str) -> bool:
+    return urlsplit(url).scheme in AMQP_SCHEMES
+
+
+def is_nats(url: str) -> bool:
+    return urlsplit(url).scheme in NATS_SCHEMES
+
+
+def open_bus(url: str, *, service: str, settings: PlatformSettings) -> Bus:
+    """The bus for ``url``: RabbitMQ for ``amqp://``, NATS JetStream otherwise."""
+    topology = Topology(settings.broker_namespace, Retention.from_settings(settings))
+    if is_amqp(url):
+        from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
+
+        return RabbitBus(
+            url,
+            service=service,
+            max_deliveries=settings.max_deliveries,
+            topology=topology,
+        )
+    from shoplab.platform.messaging.jetstream.bus import NatsBus
+
+    return NatsBus(url, service=service, max_deliveries=settings.max_deliveries, topology=topology)
+
+
+def open_event_log(settings: PlatformSettings, *, name: str = "event-log") -> EventLog:
+    """The log of the run's broker, chosen by the scheme of ``SHOPLAB_BROKER_URL``."""
+    url = settings.broker_url
+    if not url:
+        raise RuntimeError("SHOPLAB_BROKER_URL is not set: there is no log to read")
+    topology = Topology(settings.broker_namespace, Retention.from_settings(settings))
+    if is_amqp(url):
+        from shoplab.platform.messaging.rabbitmq.event_log import RabbitEventLog
+
+        return RabbitEventLog(url, topology, name=name)
+    if is_nats(url):
+        from shoplab.platform.messaging.jetstream.event_log import NatsEventLog
+
+        return NatsEventLog(url, topology, name=name)
+    raise ValueError(f"no event log for a {urlsplit(url).scheme}:// broker")

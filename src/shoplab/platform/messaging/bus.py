@@ -1,0 +1,34 @@
+"""The broker seam: what a service needs from its broker, whichever broker it is.
+
+``NatsBus`` (JetStream) and ``RabbitBus`` (RabbitMQ) both provide it, with the
+same guarantees: a publish returns only once the broker stored the message;
+consumers are durable and ack after the handler's transaction committed; a
+message that keeps failing goes to the dead letters. ``brokers.open_bus`` picks
+one by the URL's scheme; see docs/brokers.md.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from shoplab.contracts.envelope import Envelope
+from shoplab.platform.messaging.consumers import Subscription
+
+
+class Bus(Protocol):
+    system: str
+    """The broker's name on spans (``messaging.system``): ``nats`` or ``rabbitmq``."""
+
+    def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
+        """Register durable consumers; call before ``start``."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def connected(self) -> bool: ...
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Raises ``PublisherUnavailable`` unless the broker stored the message."""
+
+    async def answer(self, subject: str, handle: Callable[[bytes], Awaitable[bytes]]) -> None:
+        """Answer control requests on a wired subject; every live instance gets each one."""

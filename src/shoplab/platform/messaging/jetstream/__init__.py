@@ -1,0 +1,1 @@
+"""The NATS JetStream adapter: the only code that imports ``nats``."""

@@ -1,0 +1,1 @@
+"""The RabbitMQ adapter: the only code that imports ``aio_pika``."""

@@ -1,0 +1,1 @@
+"""Persistence: databases, SQLite connections, the unit of work and migrations."""
