@@ -19,12 +19,12 @@ from shoplab.contracts.envelope import Envelope, Message
 from shoplab.orders.adapters.metrics import SagaStyle
 from shoplab.orders.bootstrap import OrdersContext
 from shoplab.orders.domain.model import OrderStatus
-from shoplab.orders.domain.saga import Timeouts
+from shoplab.orders.domain.orchestration import Timeouts
 from shoplab.orders.service_layer import services as orders
 from shoplab.orders.service_layer.choreography import SettleByChoreography
 from shoplab.orders.service_layer.commands import PlaceOrder
+from shoplab.orders.service_layer.orchestration import SettleByOrchestration
 from shoplab.orders.service_layer.ports import Collaborators, Price, Settlement
-from shoplab.orders.service_layer.saga import SettleBySaga
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Principal
 from shoplab.platform.messaging.consumers import Subscription
@@ -90,8 +90,8 @@ class Style:
 STYLES = [
     Style(
         SagaStyle.ORCHESTRATION,
-        lambda: SettleBySaga(TIMEOUTS),
-        lambda context: context.saga_subscriptions(TIMEOUTS),
+        lambda: SettleByOrchestration(TIMEOUTS),
+        lambda context: context.orchestration_subscriptions(TIMEOUTS),
     ),
     Style(
         SagaStyle.CHOREOGRAPHY,

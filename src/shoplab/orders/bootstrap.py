@@ -4,12 +4,12 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters.tables import MIGRATIONS, outbox
-from shoplab.orders.domain.saga import Timeouts
+from shoplab.orders.domain.orchestration import Timeouts
 from shoplab.orders.entrypoints.api import build_router
 from shoplab.orders.entrypoints.saga_api import build_saga_router, choreographed
 from shoplab.orders.service_layer.choreography import FACTS, fact_handler
-from shoplab.orders.service_layer.saga import expire_overdue
-from shoplab.orders.service_layer.saga_answers import ANSWERS, answer_handler
+from shoplab.orders.service_layer.orchestration import expire_overdue
+from shoplab.orders.service_layer.orchestration_answers import ANSWERS, answer_handler
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator
@@ -34,13 +34,13 @@ class OrdersContext:
     def router(self, auth: Authenticator) -> APIRouter:
         return build_router(self.uow, self.connect, auth)
 
-    def saga_router(self, auth: Authenticator) -> APIRouter:
+    def orchestration_router(self, auth: Authenticator) -> APIRouter:
         return build_saga_router(self.uow, auth)
 
     def choreography_router(self, auth: Authenticator) -> APIRouter:
         return build_saga_router(self.uow, auth, choreographed)
 
-    def saga_subscriptions(self, timeouts: Timeouts) -> list[Subscription]:
+    def orchestration_subscriptions(self, timeouts: Timeouts) -> list[Subscription]:
         """The answers the saga waits for, one durable consumer each."""
         return [
             idempotent_consumer(

@@ -14,10 +14,10 @@ publishes ``OrderPlaced``, in one transaction. ``SHOPLAB_SAGA`` chooses the styl
 from datetime import timedelta
 
 from shoplab.orders.bootstrap import OrdersContext
-from shoplab.orders.domain.saga import Timeouts
+from shoplab.orders.domain.orchestration import Timeouts
 from shoplab.orders.service_layer.choreography import SettleByChoreography
+from shoplab.orders.service_layer.orchestration import SettleByOrchestration
 from shoplab.orders.service_layer.ports import Collaborators, Settlement
-from shoplab.orders.service_layer.saga import SettleBySaga
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.host import ServiceHost, ServiceParts, every
 from shoplab.services.grpc_collaborators import GrpcPaymentMethods, GrpcPriceList
@@ -31,7 +31,9 @@ def build(host: ServiceHost) -> ServiceParts:
         attempts=host.settings.saga_step_attempts,
     )
     choreography = host.settings.saga == "choreography"
-    settlement: Settlement = SettleByChoreography() if choreography else SettleBySaga(timeouts)
+    settlement: Settlement = (
+        SettleByChoreography() if choreography else SettleByOrchestration(timeouts)
+    )
     collaborators = Collaborators(
         prices=GrpcPriceList(host.grpc_client("catalog")),
         methods=GrpcPaymentMethods(host.grpc_client("payments")),
@@ -50,8 +52,8 @@ def build(host: ServiceHost) -> ServiceParts:
             start=orders.migrate,
         )
     return ServiceParts(
-        routers=[orders.router(host.auth), orders.saga_router(host.auth)],
-        subscriptions=orders.saga_subscriptions(timeouts),
+        routers=[orders.router(host.auth), orders.orchestration_router(host.auth)],
+        subscriptions=orders.orchestration_subscriptions(timeouts),
         outboxes=[orders.outbox],
         start=orders.migrate,
         background=[

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from shoplab.orders.domain.saga import StepRecord
 from shoplab.orders.service_layer.choreography import choreography_of
-from shoplab.orders.service_layer.saga import saga_of
+from shoplab.orders.service_layer.orchestration import saga_of
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
 

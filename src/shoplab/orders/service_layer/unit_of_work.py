@@ -4,8 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters import tables
 from shoplab.orders.adapters.choreography_repository import SqlChoreographyRepository
+from shoplab.orders.adapters.orchestration_repository import SqlOrchestrationRepository
 from shoplab.orders.adapters.repository import SqlIdempotencyKeys, SqlOrderRepository
-from shoplab.orders.adapters.saga_repository import SqlSagaRepository
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 
@@ -14,11 +14,11 @@ class OrdersUnitOfWork(SqlUnitOfWork):
     inbox = tables.inbox
     orders: SqlOrderRepository
     idempotency_keys: SqlIdempotencyKeys
-    sagas: SqlSagaRepository
+    sagas: SqlOrchestrationRepository
     choreographies: SqlChoreographyRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.orders = SqlOrderRepository(session)
         self.idempotency_keys = SqlIdempotencyKeys(session)
-        self.sagas = SqlSagaRepository(session)
+        self.sagas = SqlOrchestrationRepository(session)
         self.choreographies = SqlChoreographyRepository(session)

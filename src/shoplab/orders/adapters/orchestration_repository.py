@@ -8,22 +8,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.orders.adapters.tables import sagas
 from shoplab.orders.domain.model import Reason
-from shoplab.orders.domain.saga import Saga, SagaState, StepRecord
+from shoplab.orders.domain.orchestration import OrchestratedSaga
+from shoplab.orders.domain.saga import SagaState, StepRecord
 from shoplab.platform.time import utc
 
 
-class SqlSagaRepository:
+class SqlOrchestrationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, order_id: str, *, lock: bool = False) -> Saga | None:
+    async def get(self, order_id: str, *, lock: bool = False) -> OrchestratedSaga | None:
         query = select(sagas).where(sagas.c.order_id == order_id)
         if lock:
             query = query.with_for_update()
         row = (await self._session.execute(query)).first()
         if row is None:
             return None
-        return Saga(
+        return OrchestratedSaga(
             order_id=row.order_id,
             payment_method=row.payment_method,
             state=SagaState(row.state),
@@ -37,10 +38,10 @@ class SqlSagaRepository:
             ],
         )
 
-    async def add(self, saga: Saga) -> None:
+    async def add(self, saga: OrchestratedSaga) -> None:
         await self._session.execute(insert(sagas), {"order_id": saga.order_id, **_columns(saga)})
 
-    async def save(self, saga: Saga) -> None:
+    async def save(self, saga: OrchestratedSaga) -> None:
         await self._session.execute(
             update(sagas).where(sagas.c.order_id == saga.order_id).values(**_columns(saga))
         )
@@ -56,7 +57,7 @@ class SqlSagaRepository:
         return list(result.scalars())
 
 
-def _columns(saga: Saga) -> dict[str, Any]:
+def _columns(saga: OrchestratedSaga) -> dict[str, Any]:
     return {
         "state": saga.state.value,
         "payment_method": saga.payment_method,

@@ -9,8 +9,8 @@ from typing import Any
 
 from shoplab.contracts import events
 from shoplab.contracts.envelope import Envelope, Message
-from shoplab.orders.domain.saga import Reply, Timeouts
-from shoplab.orders.service_layer.saga import advance, on_reply
+from shoplab.orders.domain.orchestration import Reply, Timeouts
+from shoplab.orders.service_layer.orchestration import advance, on_reply
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 
 PAYMENT_FAILURE_REPLIES = {

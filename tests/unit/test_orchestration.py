@@ -5,26 +5,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shoplab.orders.domain.model import NotCancellable, OrderStatus, Reason
-from shoplab.orders.domain.saga import Decision, Reply, Saga, SagaState, Step, Timeouts
+from shoplab.orders.domain.orchestration import OrchestratedSaga, Reply, Timeouts
+from shoplab.orders.domain.saga import Decision, SagaState, Step
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TIMEOUTS = Timeouts(step=timedelta(seconds=5), attempts=3)
 
 
-def placed() -> Saga:
-    saga, decision = Saga.place("o1", "pm_card_visa", TIMEOUTS, T0)
+def placed() -> OrchestratedSaga:
+    saga, decision = OrchestratedSaga.place("o1", "pm_card_visa", TIMEOUTS, T0)
     assert decision == Decision(send=(Step.RESERVE_STOCK,))
     return saga
 
 
-def reply(saga: Saga, *replies: Reply) -> Decision:
+def reply(saga: OrchestratedSaga, *replies: Reply) -> Decision:
     decision = Decision()
     for answer in replies:
         decision = saga.on_reply(answer, TIMEOUTS, T0)
     return decision
 
 
-def late(saga: Saga) -> Decision:
+def late(saga: OrchestratedSaga) -> Decision:
     """Let the current step's deadline pass."""
     assert saga.deadline is not None
     return saga.on_timeout(TIMEOUTS, saga.deadline)

@@ -1,0 +1,157 @@
+"""Running the orchestrated order saga: persist it, send its commands, apply its decisions.
+
+Every transition happens in one transaction of the orders database: the saga
+row, the commands in the outbox, the order's new status and its integration
+event, and (for an answer) the inbox record of that answer. A crash at any
+point leaves either the state before or the state after; the outbox relay and
+the broker's redelivery carry on from there after the restart.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+
+from shoplab.contracts.commands import (
+    ChargePayment,
+    CommitStock,
+    RefundPayment,
+    ReleaseStock,
+    ReserveStock,
+    ReturnStock,
+    VoidPayment,
+)
+from shoplab.contracts.envelope import Envelope, Message
+from shoplab.orders.adapters.metrics import SagaStyle, saga_metrics
+from shoplab.orders.domain.model import NotCancellable, Order
+from shoplab.orders.domain.orchestration import OrchestratedSaga, Reply, Timeouts
+from shoplab.orders.domain.saga import Decision, Step
+from shoplab.orders.service_layer.announce import announce
+from shoplab.orders.service_layer.saga import NoSaga, settle_order
+from shoplab.orders.service_layer.saga_outcomes import began_at, count_outcome
+from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
+from shoplab.platform.time import now
+
+log = structlog.get_logger(__name__)
+
+Transition = Callable[[OrchestratedSaga, datetime], Decision]
+
+
+class SettleByOrchestration:
+    """The ``Settlement`` of the microservices mode: each order is settled by a saga."""
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self.timeouts = timeouts
+        saga_metrics().initialise(SagaStyle.ORCHESTRATION)
+
+    async def settle(self, uow: OrdersUnitOfWork, order: Order, method: str) -> None:
+        saga, decision = OrchestratedSaga.place(order.order_id, method, self.timeouts, now())
+        await uow.sagas.add(saga)
+        await _send(uow, order, saga, decision.send, cause=None)
+
+    async def cancel(self, uow: OrdersUnitOfWork, order: Order) -> None:
+        saga = await uow.sagas.get(order.order_id, lock=True)
+        if saga is None:
+            raise NotCancellable(order.status)
+        decision = saga.cancel(order.status, self.timeouts, now())
+        await _send(uow, order, saga, decision.send, cause=None)
+        await uow.sagas.save(saga)
+
+
+async def advance(
+    uow: OrdersUnitOfWork, order_id: str, transition: Transition, cause: Envelope | None
+) -> None:
+    """Apply one transition to the order's saga, inside the caller's transaction.
+
+    The order is locked before its saga, in the same order as a cancellation
+    locks them, so the two cannot deadlock.
+    """
+    order = await uow.orders.get(order_id, lock=True)
+    saga = await uow.sagas.get(order_id, lock=True)
+    if order is None or saga is None:
+        log.warning("answer for an order without a saga", order_id=order_id)
+        return
+    decision = transition(saga, now())
+    await _send(uow, order, saga, decision.send, cause)
+    if decision.settle is not None:
+        settle_order(order, decision.settle, decision.reason)
+        await uow.orders.save(order)
+        await announce(uow, order, causation_id=cause.message_id if cause else None)
+        began = began_at(order, saga.history, cancellation=Step.REFUND_PAYMENT)
+        count_outcome(uow, SagaStyle.ORCHESTRATION, order, began)
+        log.info("saga finished", order_id=order_id, state=saga.state, reason=saga.reason)
+    await uow.sagas.save(saga)
+
+
+def on_reply(reply: Reply, timeouts: Timeouts) -> Transition:
+    def transition(saga: OrchestratedSaga, at: datetime) -> Decision:
+        return saga.on_reply(reply, timeouts, at)
+
+    return transition
+
+
+def on_timeout(timeouts: Timeouts) -> Transition:
+    def transition(saga: OrchestratedSaga, at: datetime) -> Decision:
+        return saga.on_timeout(timeouts, at)
+
+    return transition
+
+
+async def expire_overdue(
+    new_uow: Callable[[], OrdersUnitOfWork], timeouts: Timeouts, limit: int = 100
+) -> int:
+    """Send again, or compensate, every step whose answer is late; returns how many."""
+    async with new_uow().read_only() as uow:
+        overdue = await uow.sagas.overdue(now(), limit)
+    for order_id in overdue:
+        async with new_uow() as uow:
+            await advance(uow, order_id, on_timeout(timeouts), cause=None)
+            await uow.commit()
+    return len(overdue)
+
+
+async def saga_of(uow: OrdersUnitOfWork, order_id: str) -> OrchestratedSaga:
+    async with uow.read_only():
+        saga = await uow.sagas.get(order_id)
+    if saga is None:
+        raise NoSaga(order_id)
+    return saga
+
+
+async def _send(
+    uow: OrdersUnitOfWork,
+    order: Order,
+    saga: OrchestratedSaga,
+    steps: tuple[Step, ...],
+    cause: Envelope | None,
+) -> None:
+    for step in steps:
+        await uow.publish(
+            _command(step, order, saga),
+            correlation_id=order.order_id,
+            causation_id=cause.message_id if cause else None,
+        )
+
+
+def _command(step: Step, order: Order, saga: OrchestratedSaga) -> Message:
+    order_id = order.order_id
+    match step:
+        case Step.RESERVE_STOCK:
+            return ReserveStock(order_id=order_id, lines=order.quantities())
+        case Step.CHARGE_PAYMENT:
+            return ChargePayment(
+                order_id=order_id,
+                amount_cents=order.total_cents,
+                currency=order.currency,
+                method=saga.payment_method,
+            )
+        case Step.COMMIT_STOCK:
+            return CommitStock(order_id=order_id)
+        case Step.RELEASE_STOCK:
+            return ReleaseStock(order_id=order_id)
+        case Step.VOID_PAYMENT:
+            return VoidPayment(order_id=order_id)
+        case Step.REFUND_PAYMENT:
+            return RefundPayment(order_id=order_id)
+        case Step.RETURN_STOCK:
+            return ReturnStock(order_id=order_id)
