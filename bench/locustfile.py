@@ -11,9 +11,9 @@ user of a Locust process takes the next order of one shared plan, so the mix of 
 skus is the bench's; the plan's customer numbers are not used (each user is its customer).
 Nothing needs the administrator: the stock is the one a fresh start seeds.
 
-The default rate limits are made for people, not for load from one address: sign-up and
-sign-in allow 10 a minute per address, placement 10 a second and 300 an hour per customer.
-To load the system, start it with room to spare, for instance::
+The default rate limits are made for people: sign-ups and sign-ins allow 20 a second per
+address (only the refused ones are counted more strictly), placement 10 a second and 300 an
+hour per customer. For heavier or longer load, start the system with room to spare::
 
     SHOPLAB_RATE_LIMIT_LOGIN=1000/second SHOPLAB_RATE_LIMIT_PLACEMENT=1000/second \\
     SHOPLAB_RATE_LIMIT_READS=1000/second shoplab up

@@ -5,7 +5,7 @@ origins are refused with a problem; every answer carries the security headers; n
 answer reveals a stack trace, a file, SQL, a host or a port.
 
 The slow-client probe waits for the systems' client timeout (``SHOPLAB_CLIENT_TIMEOUT_SECONDS``,
-10 s by default; the suite's launcher may shorten it): its three clients wait together.
+10 s by default): its three clients wait together.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ INTERNALS = re.compile(
     r"|127\.0\.0\.1|localhost|uvicorn|starlette",
     re.IGNORECASE,
 )
-SLOW_CLIENT_BOUND_S = 15.0
-"""Longer than the default client timeout (10 s): a slow client must be cut off by then."""
+SLOW_CLIENT_BOUND_S = 30.0
+"""Well past the default client timeout (10 s), for a loaded machine: a slow client must be
+cut off by then, where without the timeout it would hold its connection for good."""
 ORIGIN = "https://elsewhere.example"
 
 

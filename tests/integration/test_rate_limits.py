@@ -17,6 +17,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
 from limits import parse
 from prometheus_client import REGISTRY
 from starlette.middleware import Middleware
@@ -51,8 +52,13 @@ async def who(authorization: str | None) -> Principal | None:
 
 
 def edge_app(limiter: RateLimiter, policies: EdgePolicies) -> FastAPI:
-    """Any ``/api/...`` path answers 200, behind the rate limits."""
+    """Any ``/api/...`` path answers 200, behind the rate limits; a sign-in with a wrong
+    password (``?password=wrong``) answers 401."""
     router = APIRouter()
+
+    @router.post("/api/auth/token")
+    async def sign_in(password: str = "right") -> JSONResponse:
+        return JSONResponse({}, status_code=401 if password == "wrong" else 200)
 
     @router.api_route("/api/{path:path}", methods=["GET", "POST"])
     async def anything(path: str) -> dict[str, str]:
@@ -77,12 +83,16 @@ def client_of(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
 
 
 def policies(
-    login: str = "2/minute", placement: str = "3/minute", reads: str = "5/minute"
+    login: str = "2/minute",
+    placement: str = "3/minute",
+    reads: str = "5/minute",
+    failed_logins: str | None = None,
 ) -> EdgePolicies:
     return EdgePolicies(
         Policy.parse("login", login),
         Policy.parse("placement", placement),
         Policy.parse("reads", reads),
+        Policy.parse("failed-logins-per-address", failed_logins) if failed_logins else None,
     )
 
 
@@ -163,6 +173,44 @@ async def test_sign_ins_count_per_address_whatever_token_they_carry() -> None:
         ]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[0].headers["ratelimit-policy"] == '"login-60s";q=2;w=60'
+
+
+async def test_successful_sign_ins_behind_one_address_are_not_counted_as_failures(
+    limiter: RateLimiter,
+) -> None:
+    """Fifty people behind one address (a class, an office) all get in."""
+    quotas = policies(login="100/minute", failed_logins="2/minute")
+    async with edge(limiter, quotas) as client:
+        answers = [await client.post("/api/auth/token") for _ in range(10)]
+    assert {a.status_code for a in answers} == {200}
+
+
+async def test_failed_sign_ins_of_an_address_are_refused_past_their_quota(
+    limiter: RateLimiter,
+) -> None:
+    """Guessing passwords from one address: each wrong guess counts; past the quota even a
+    right password waits, and the answer says how long."""
+    quotas = policies(login="100/minute", failed_logins="2/minute")
+    async with edge(limiter, quotas) as client:
+        wrong = [await client.post("/api/auth/token?password=wrong") for _ in range(3)]
+        right = await client.post("/api/auth/token")
+    assert [a.status_code for a in wrong] == [401, 401, 429]
+    assert right.status_code == 429
+    assert 1 <= int(right.headers["retry-after"]) <= 60
+    assert "failed-logins-per-address" in right.json()["detail"]
+    assert right.headers["ratelimit-policy"] == '"failed-logins-per-address-60s";q=2;w=60'
+
+
+async def test_another_address_is_not_refused_for_the_failures_of_one() -> None:
+    app = edge_app(
+        RateLimiter.from_url(None), policies(login="100/minute", failed_logins="1/minute")
+    )
+    async with client_of(app, "10.0.0.1") as first, client_of(app, "10.0.0.2") as second:
+        await first.post("/api/auth/token?password=wrong")
+        refused = await first.post("/api/auth/token")
+        other = await second.post("/api/auth/token")
+    assert refused.status_code == 429
+    assert other.status_code == 200
 
 
 async def test_a_burst_quota_refusal_spends_nothing_of_the_longer_quota() -> None:

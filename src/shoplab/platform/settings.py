@@ -32,8 +32,12 @@ class PlatformSettings(BaseSettings):
     """``redis://host:port/db``: rate-limit counters shared by every process; memory if unset."""
     redis_prefix: str = "shoplab"
     """The prefix of this run's keys in Redis, to share one server between runs."""
-    rate_limit_login: str = "10/minute"
-    """Sign-in and registration attempts per client address (``limits`` notation)."""
+    rate_limit_login: str = "20/second;2000/hour"
+    """Sign-in and registration attempts per client address (``limits`` notation): a ceiling
+    against floods, generous enough for a class or an office behind one address."""
+    rate_limit_failed_logins_per_address: str = "10/minute;100/hour"
+    """Refused sign-ins and registrations per client address: password guessing across
+    accounts from one address is slowed down; successful sign-ins never count here."""
     rate_limit_placement: str = "10/second;300/hour"
     """Order placements and other writes per customer (per address when anonymous)."""
     rate_limit_reads: str = "50/second"

@@ -1,10 +1,14 @@
 """Rate limits at the public edge (the gateway, or the monolith's own app).
 
-Three policies, each configurable (``SHOPLAB_RATE_LIMIT_LOGIN``, ``..._PLACEMENT``,
-``..._READS``):
+Four policies, each configurable (``SHOPLAB_RATE_LIMIT_LOGIN``,
+``..._FAILED_LOGINS_PER_ADDRESS``, ``..._PLACEMENT``, ``..._READS``):
 
-- ``login``: signing in and registering, counted per client address (these
-  callers have no token yet);
+- ``login``: every sign-in and registration, counted per client address (these
+  callers have no token yet): a generous ceiling against floods, since a class or
+  an office signs in from one address;
+- ``failed-logins``: the sign-ins and registrations of an address that were
+  refused (any 4xx answer but 429): guessing passwords across many accounts from
+  one address is slowed down, while people who get in are never counted here;
 - ``placement``: placing an order and every other write, per customer;
 - ``reads``: every read, per customer.
 
@@ -22,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoplab.platform.auth import VERIFIED_CALLER, Principal
 from shoplab.platform.http.problems import problem
-from shoplab.platform.rate_limits import Policy, RateLimiter
+from shoplab.platform.rate_limits import Decision, Policy, RateLimiter
 from shoplab.platform.settings import PlatformSettings
 
 Identify = Callable[[str | None], Awaitable[Principal | None]]
@@ -38,6 +42,8 @@ class EdgePolicies:
     login: Policy
     placement: Policy
     reads: Policy
+    failed_logins: Policy | None = None
+    """Refused sign-ins per address; ``None``: not counted."""
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> "EdgePolicies":
@@ -45,6 +51,9 @@ class EdgePolicies:
             Policy.parse("login", settings.rate_limit_login),
             Policy.parse("placement", settings.rate_limit_placement),
             Policy.parse("reads", settings.rate_limit_reads),
+            Policy.parse(
+                "failed-logins-per-address", settings.rate_limit_failed_logins_per_address
+            ),
         )
 
     def for_request(self, method: str, path: str) -> Policy | None:
@@ -76,26 +85,31 @@ class RateLimits:
         if policy is None:
             await self.app(scope, receive, send)
             return
-        decision = await self.limiter.hit(policy, await self._caller(scope, policy))
+        caller = await self._caller(scope, policy)
+        decision = await self.limiter.hit(policy, caller)
+        failures = self.policies.failed_logins if policy is self.policies.login else None
+        if decision.allowed and failures is not None:
+            failed_so_far = await self.limiter.test(failures, caller)
+            if not failed_so_far.allowed:
+                policy, decision = failures, failed_so_far
         if not decision.allowed:
-            refusal = problem(
-                429,
-                f"Too many requests under the {policy.name!r} policy; "
-                f"try again in {decision.retry_after_seconds} s.",
-                headers=decision.headers,
-            )
-            await refusal(scope, receive, send)
+            await _refuse(policy, decision, scope, receive, send)
             return
         extra = [
             (name.lower().encode(), value.encode()) for name, value in decision.headers.items()
         ]
+        status = 0
 
         async def send_with_quota(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_quota)
+        if failures is not None and 400 <= status < 500 and status != 429:
+            await self.limiter.hit(failures, caller)
 
     async def _caller(self, scope: Scope, policy: Policy) -> str:
         """``customer:<id>`` for a signed-in caller (not for login), else ``address:<ip>``."""
@@ -108,6 +122,18 @@ class RateLimits:
                     return f"customer:{principal.customer_id}"
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
+
+
+async def _refuse(
+    policy: Policy, decision: Decision, scope: Scope, receive: Receive, send: Send
+) -> None:
+    refusal = problem(
+        429,
+        f"Too many requests under the {policy.name!r} policy; "
+        f"try again in {decision.retry_after_seconds} s.",
+        headers=decision.headers,
+    )
+    await refusal(scope, receive, send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
