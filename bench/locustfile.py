@@ -11,7 +11,7 @@ user of a Locust process takes the next order of one shared plan, so the mix of 
 skus is the bench's; the plan's customer numbers are not used (each user is its customer).
 Nothing needs the administrator: the stock is the one a fresh start seeds.
 
-The default rate limits are made for people: sign-ups and sign-ins allow 20 a second per
+The default rate limits are made for people: sign-ups and sign-ins allow 50 a second per
 address (only the refused ones are counted more strictly), placement 10 a second and 300 an
 hour per customer. For heavier or longer load, start the system with room to spare::
 

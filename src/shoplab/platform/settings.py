@@ -32,7 +32,7 @@ class PlatformSettings(BaseSettings):
     """``redis://host:port/db``: rate-limit counters shared by every process; memory if unset."""
     redis_prefix: str = "shoplab"
     """The prefix of this run's keys in Redis, to share one server between runs."""
-    rate_limit_login: str = "20/second;2000/hour"
+    rate_limit_login: str = "50/second;5000/hour"
     """Sign-in and registration attempts per client address (``limits`` notation): a ceiling
     against floods, generous enough for a class or an office behind one address."""
     rate_limit_failed_logins_per_address: str = "10/minute;100/hour"
