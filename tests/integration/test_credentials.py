@@ -37,8 +37,7 @@ from shoplab.platform.internal_auth import (
 )
 from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.settings import PlatformSettings
-from shoplab.services import history as history_service
-from shoplab.services import identity as identity_service
+from shoplab.services import SERVICES
 
 from .problems import assert_problem
 from .serving import served
@@ -146,8 +145,7 @@ class Run:
 async def service(name: str, settings: PlatformSettings) -> AsyncIterator[str]:
     """One service's real app, its start-up work done (migrations), served on loopback."""
     host = ServiceHost(name, settings, http_port=0)
-    build = {"identity": identity_service.build, "history": history_service.build}[name]
-    parts = build(host)
+    parts = SERVICES[name](host)
     if name == routes.IDENTITY:
         await parts.start()
     else:

@@ -721,7 +721,7 @@ async def test_the_first_jwks_load_must_succeed_and_a_failed_refresh_keeps_the_k
     assert (fetches, set(cache.current())) == (3, {"k1"})
 
 
-# --- composition ---------------------------------------------------------------------------
+# --- the order details (API composition) --------------------------------------------------
 
 
 def sent(

@@ -14,10 +14,12 @@ import grpc
 import grpc.aio
 import pytest
 
+from shoplab.catalog.adapters.remote import GrpcStockAvailability
 from shoplab.catalog.bootstrap import CatalogContext
 from shoplab.catalog.domain.model import Product
 from shoplab.catalog.entrypoints.grpc_api import SERVICE as CATALOG
 from shoplab.catalog.service_layer import services as catalog
+from shoplab.contracts.contexts import context_named
 from shoplab.contracts.grpc.catalog.v1.catalog_pb2 import GetPricesRequest
 from shoplab.contracts.grpc.catalog.v1.catalog_pb2_grpc import CatalogStub
 from shoplab.contracts.grpc.notifications.v1 import notifications_pb2
@@ -31,6 +33,7 @@ from shoplab.inventory.service_layer import services as inventory
 from shoplab.notifications.bootstrap import NotificationsContext
 from shoplab.notifications.domain.model import Notification, NotificationKind
 from shoplab.notifications.entrypoints.grpc_api import SERVICE as NOTIFICATIONS
+from shoplab.orders.adapters.remote import GrpcPaymentMethods, GrpcPriceList
 from shoplab.orders.service_layer.ports import Price
 from shoplab.payments.adapters.card_processor import TestCardProcessor
 from shoplab.payments.bootstrap import PaymentsContext
@@ -46,19 +49,18 @@ from shoplab.platform.grpc.server import GrpcService, build_server
 from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.resilience import Resilience
-from shoplab.services.grpc_collaborators import (
-    GrpcPaymentMethods,
-    GrpcPriceList,
-    GrpcStockAvailability,
-)
 
 SECRET = b"s" * 32
 CALLERS = {
-    CATALOG: {"orders"},
-    INVENTORY: {"catalog"},
-    PAYMENTS: {"orders", "gateway"},
-    NOTIFICATIONS: {"gateway"},
+    service: context_named(context).grpc_callers
+    for context, service in (
+        ("catalog", CATALOG),
+        ("inventory", INVENTORY),
+        ("payments", PAYMENTS),
+        ("notifications", NOTIFICATIONS),
+    )
 }
+"""The allow-list of the system (``contracts/contexts.py``)."""
 SENT_AT = datetime(2030, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
 
 Client = Callable[[str, str], GrpcClient]

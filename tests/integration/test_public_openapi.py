@@ -8,7 +8,6 @@ documented, and the document must have no path the contract lacks.
 """
 
 import json
-from importlib import import_module
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from shoplab.payments.adapters.card_processor import TEST_CARDS
 from shoplab.platform.host import ServiceHost
 from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.settings import PlatformSettings
-from shoplab.services.__main__ import SERVICES
+from shoplab.services import SERVICES
 
 Document = dict[str, Any]
 
@@ -68,8 +67,7 @@ def monolith_document(settings: PlatformSettings) -> Document:
 
 def service_document(name: str, settings: PlatformSettings) -> Document:
     host = ServiceHost(name, settings, http_port=0)
-    build = import_module(f"shoplab.services.{name}").build
-    return host.app(build(host)).openapi()
+    return host.app(SERVICES[name](host)).openapi()
 
 
 @pytest.fixture(scope="module")

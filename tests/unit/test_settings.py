@@ -1,10 +1,14 @@
-"""Settings: ``SHOPLAB_*`` variables, and a context's own prefix before the shared one."""
+"""Settings: ``SHOPLAB_*`` variables, a context's own prefix before the shared one, and the
+settings a context keeps for itself under the names the system documents."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from shoplab.orders.domain.orchestration import Timeouts
+from shoplab.orders.settings import OrdersSettings
 from shoplab.platform.settings import PlatformSettings, database_url_for
 
 
@@ -33,3 +37,17 @@ def test_unsafe_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOPLAB_LOG_LEVEL", "chatty")
     with pytest.raises(ValidationError):
         PlatformSettings()
+
+
+def test_orders_reads_its_saga_timeouts_under_the_documented_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPLAB_SAGA_STEP_TIMEOUT_SECONDS", "0.5")
+    monkeypatch.setenv("SHOPLAB_SAGA_STEP_ATTEMPTS", "2")
+    assert OrdersSettings().timeouts() == Timeouts(step=timedelta(seconds=0.5), attempts=2)
+
+
+def test_orders_refuses_a_saga_step_that_is_never_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPLAB_SAGA_STEP_ATTEMPTS", "0")
+    with pytest.raises(ValidationError):
+        OrdersSettings()

@@ -1,4 +1,4 @@
-"""The gateway's composition root: settings in, one FastAPI app out.
+"""The gateway's wiring: settings in, one FastAPI app out.
 
 Every public request (a path under ``/api/`` or ``/.well-known/``) goes through one
 route: the routing table names its owner, then the request is forwarded there, or
@@ -25,10 +25,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from shoplab.gateway import openapi, routes
-from shoplab.gateway.composition import PART_TIMEOUT_SECONDS, OrderDetailsComposer
 from shoplab.gateway.edge_auth import EdgeAuthenticator
 from shoplab.gateway.health import PROBE_TIMEOUT_SECONDS, service_checks
 from shoplab.gateway.jwks import JwksCache
+from shoplab.gateway.order_details import PART_TIMEOUT_SECONDS, OrderDetailsComposer
 from shoplab.gateway.proxy import Proxy
 from shoplab.gateway.upstreams import UpstreamFailure, Upstreams, upstream_problem
 from shoplab.platform.auth import TokenVerifier

@@ -1,4 +1,9 @@
-"""The history context's composition root: the view, its projector and its endpoints."""
+"""The history context's bootstrap: the view, its projector and its endpoints.
+
+It runs as a service only (the monolith answers the order list from orders itself), and as
+one instance: the projector that follows the logs is the view's only writer, so
+``--scale history=N`` is refused for N > 1.
+"""
 
 import asyncio
 from collections.abc import Callable, Coroutine
@@ -13,6 +18,8 @@ from shoplab.history.entrypoints.metrics import LagGauges
 from shoplab.history.service_layer.projector import Lag, Projector
 from shoplab.history.service_layer.unit_of_work import HistoryUnitOfWork
 from shoplab.platform.auth import Authenticator
+from shoplab.platform.host import ServiceHost, ServiceParts
+from shoplab.platform.messaging.brokers import open_event_log
 from shoplab.platform.messaging.event_log import EventLog
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.persistence.migrate import upgrade
@@ -65,3 +72,15 @@ class HistoryContext:
     def health(self) -> dict[str, Any]:
         """What the readiness answer tells: the lag at the last probe."""
         return {"history": lag_view(self._lag).model_dump()}
+
+
+def service(host: ServiceHost) -> ServiceParts:
+    """The order history service: each customer's order list, built from events (CQRS)."""
+    event_log = open_event_log(host.settings, name=f"history-{host.settings.instance}")
+    history = HistoryContext(host.database, event_log)
+    return ServiceParts(
+        routers=[history.router(host.auth)],
+        start=history.start,
+        background=history.background(),
+        state=history.health,
+    )

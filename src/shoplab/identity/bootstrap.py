@@ -1,7 +1,12 @@
-"""The identity context's composition root."""
+"""The identity context's bootstrap: its one face, for the monolith and for its service.
+
+Identity signs the access tokens every other part verifies; its public keys (``keys``)
+feed the monolith's token verifier, and the gateway's through its JWKS endpoint.
+"""
 
 import secrets
 
+import structlog
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,11 +18,14 @@ from shoplab.identity.adapters.tokens import JwtSigner
 from shoplab.identity.entrypoints.api import build_router
 from shoplab.identity.service_layer import services
 from shoplab.identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.rate_limits import Policy, RateLimiter
 from shoplab.platform.secret_files import write_new_secret
 from shoplab.platform.settings import PlatformSettings
+
+log = structlog.get_logger(__name__)
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
 
@@ -80,3 +88,14 @@ class IdentityContext:
 
     def router(self) -> APIRouter:
         return build_router(self.uow, self.hasher, self.signer, self.sign_ins, self.keys.jwks)
+
+
+def service(host: ServiceHost) -> ServiceParts:
+    """The identity service: accounts, access tokens and the public keys that verify them."""
+    identity = IdentityContext(host.database, host.settings)
+
+    async def start() -> None:
+        if await identity.start() is not None:
+            log.info("administrator created", password_file=ADMIN_PASSWORD_FILE)
+
+    return ServiceParts(routers=[identity.router()], outboxes=[identity.outbox], start=start)

@@ -1,4 +1,4 @@
-"""The monolith's composition root: one database, every context, one HTTP app."""
+"""The monolith's wiring: one database, every context's bootstrap, one HTTP app."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -12,8 +12,8 @@ from shoplab import seed
 from shoplab.catalog.bootstrap import CatalogContext
 from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE, IdentityContext
 from shoplab.inventory.bootstrap import InventoryContext
-from shoplab.monolith import composition
-from shoplab.monolith.collaborators import InventoryAvailability, connector
+from shoplab.monolith import order_details
+from shoplab.monolith.collaborators import partners
 from shoplab.notifications.bootstrap import NotificationsContext
 from shoplab.orders.bootstrap import OrdersContext
 from shoplab.payments.bootstrap import PaymentsContext
@@ -54,8 +54,8 @@ class Monolith:
         self.notifications = NotificationsContext(self.database)
         self.limiter = RateLimiter.from_url(settings.redis_url, settings.redis_prefix)
         self.identity = IdentityContext(self.database, settings, limiter=self.limiter)
-        self.orders = OrdersContext(
-            self.database, connector(self.catalog, self.inventory, self.payments)
+        self.orders = OrdersContext.settled_in_transaction(
+            self.database, partners(self.catalog, self.inventory, self.payments)
         )
         self.verifier = TokenVerifier(
             self.identity.keys.public_keys,
@@ -116,8 +116,11 @@ class Monolith:
             title="shoplab",
             routers=[
                 self.identity.router(),
-                self.catalog.router(InventoryAvailability(self.inventory)),
-                composition.build_router(self.orders, self.payments, self.notifications, self.auth),
+                self.catalog.router(stock=self.inventory),
+                order_details.build_router(
+                    self.orders, self.payments, self.notifications, self.auth
+                ),
+                self.orders.no_saga_router(self.auth),
                 self.orders.router(self.auth),
                 self.inventory.router(self.auth),
                 self.payments.router(self.auth),

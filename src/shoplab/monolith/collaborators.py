@@ -1,106 +1,83 @@
-"""In-process implementations of the ports one context declares and another fulfils.
+"""What joins the contexts in the monolith: orders' ports answered inside the order's transaction.
 
-Each adapter opens the other context's own unit of work *joined* to the caller's
-session: the order, the stock reservation and the payment commit or roll back
-together, while each context still reads and writes only its own tables.
+Each adapter calls the other context's bootstrap *joined* to the session of the order's
+transaction: the order, the stock reservation and the payment commit or roll back together,
+while each context still reads and writes only its own tables. In the microservices mode
+the same ports are answered over gRPC and by a saga (``orders/adapters/remote.py``).
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.catalog.bootstrap import CatalogContext
-from shoplab.catalog.service_layer import services as catalog
 from shoplab.inventory.bootstrap import InventoryContext
-from shoplab.inventory.domain.model import UnknownSku
-from shoplab.inventory.service_layer import services as inventory
-from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
-from shoplab.orders.service_layer.ports import Collaborators, PaymentResult, Price
-from shoplab.orders.service_layer.services import Connect
-from shoplab.orders.service_layer.settle_in_transaction import SettleInTransaction
-from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
+from shoplab.orders.bootstrap import PartnersOf
+from shoplab.orders.service_layer.ports import Partners, PaymentResult, Price
 from shoplab.payments.bootstrap import PaymentsContext
-from shoplab.payments.service_layer import services as payments
 
 
 class CatalogPrices:
-    def __init__(self, context: CatalogContext, session: AsyncSession) -> None:
-        self._context, self._session = context, session
+    """Orders' ``PriceList``."""
+
+    def __init__(self, catalog: CatalogContext, session: AsyncSession) -> None:
+        self._catalog, self._session = catalog, session
 
     async def prices(self, skus: list[str]) -> dict[str, Price]:
-        products = await catalog.price_list(self._context.uow(join=self._session), skus)
+        products = await self._catalog.prices(skus, join=self._session)
         return {sku: Price(p.price_cents, p.currency) for sku, p in products.items()}
 
 
 class InventoryReservations:
-    def __init__(self, context: InventoryContext, session: AsyncSession) -> None:
-        self._context, self._session = context, session
+    """Orders' ``StockReservations``."""
+
+    def __init__(self, inventory: InventoryContext, session: AsyncSession) -> None:
+        self._inventory, self._session = inventory, session
 
     async def reserve(self, order_id: str, quantities: dict[str, int]) -> bool:
-        return await inventory.reserve(self._uow(), order_id, quantities)
+        return await self._inventory.reserve(order_id, quantities, join=self._session)
 
     async def commit(self, order_id: str) -> None:
-        await inventory.commit_reservation(self._uow(), order_id)
+        await self._inventory.commit_reservation(order_id, join=self._session)
 
     async def release(self, order_id: str) -> None:
-        await inventory.release_reservation(self._uow(), order_id)
+        await self._inventory.release_reservation(order_id, join=self._session)
 
     async def return_stock(self, order_id: str) -> None:
-        await inventory.return_stock(self._uow(), order_id)
-
-    def _uow(self) -> InventoryUnitOfWork:
-        return self._context.uow(join=self._session)
+        await self._inventory.return_stock(order_id, join=self._session)
 
 
 class PaymentsInProcess:
-    def __init__(self, context: PaymentsContext, session: AsyncSession) -> None:
-        self._context, self._session = context, session
+    """Orders' ``PaymentMethods`` and ``Payments``."""
+
+    def __init__(self, payments: PaymentsContext, session: AsyncSession) -> None:
+        self._payments, self._session = payments, session
 
     async def accepts(self, method: str) -> bool:
-        return self._context.processor.accepts(method)
+        return await self._payments.accepts(method)
 
     async def charge(
         self, order_id: str, amount_cents: int, currency: str, method: str
     ) -> PaymentResult:
-        outcome = await payments.charge(
-            self._context.uow(join=self._session),
-            self._context.processor,
-            order_id,
-            amount_cents,
-            currency,
-            method,
+        outcome = await self._payments.charge(
+            order_id, amount_cents, currency, method, join=self._session
         )
         return PaymentResult(outcome.value)
 
     async def refund(self, order_id: str) -> None:
-        await payments.refund(self._context.uow(join=self._session), order_id)
+        await self._payments.refund(order_id, join=self._session)
 
 
-class InventoryAvailability:
-    """Catalog's port for the product page, answered by inventory in its own transaction."""
+def partners(
+    catalog: CatalogContext, inventory: InventoryContext, payments: PaymentsContext
+) -> PartnersOf:
+    """Orders' partners for one transaction, joined to its session."""
 
-    def __init__(self, context: InventoryContext) -> None:
-        self._context = context
-
-    async def available(self, sku: str) -> int:
-        try:
-            item = await inventory.stock_level(self._context.uow(), sku)
-        except UnknownSku:
-            return 0
-        return item.available
-
-
-def connector(
-    catalog_context: CatalogContext,
-    inventory_context: InventoryContext,
-    payments_context: PaymentsContext,
-) -> Connect:
-    def connect(uow: OrdersUnitOfWork) -> Collaborators:
-        payments = PaymentsInProcess(payments_context, uow.session)
-        return Collaborators(
-            prices=CatalogPrices(catalog_context, uow.session),
-            methods=payments,
-            settlement=SettleInTransaction(
-                InventoryReservations(inventory_context, uow.session), payments
-            ),
+    def joined(session: AsyncSession) -> Partners:
+        money = PaymentsInProcess(payments, session)
+        return Partners(
+            prices=CatalogPrices(catalog, session),
+            methods=money,
+            stock=InventoryReservations(inventory, session),
+            payments=money,
         )
 
-    return connect
+    return joined

@@ -1,28 +1,37 @@
-"""The notifications context's composition root, with its table of message handlers."""
+"""The notifications context's bootstrap: its one face, for the monolith and for its service.
+
+It tells customers the outcome of their orders, from the events of identity and orders
+(its table of message handlers is below), in either mode.
+"""
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplab.contracts.contexts import context_named
 from shoplab.contracts.events import (
     CustomerRegistered,
     OrderApproved,
     OrderCancelled,
     OrderRejected,
 )
+from shoplab.contracts.views import NotificationView
 from shoplab.notifications.adapters import tables
 from shoplab.notifications.adapters.sender import LogSender
 from shoplab.notifications.adapters.tables import MIGRATIONS
 from shoplab.notifications.entrypoints import grpc_api
-from shoplab.notifications.entrypoints.api import build_router
+from shoplab.notifications.entrypoints.api import build_router, notification_view
 from shoplab.notifications.service_layer.handlers import notify_outcome, remember_contact
 from shoplab.notifications.service_layer.ports import Sender
+from shoplab.notifications.service_layer.queries import notifications_for
 from shoplab.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
+from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.persistence.migrate import upgrade
 
+NAME = "notifications"
 OUTCOME_PATIENCE = 30
 """Deliveries of an order outcome before it is dead-lettered. An outcome can overtake the
 customer's registration (they travel on different streams): with jittered backoff capped
@@ -71,3 +80,20 @@ class NotificationsContext:
     def grpc_service(self) -> GrpcService:
         """The notifications of an order for the gateway, over gRPC (microservices mode)."""
         return grpc_api.grpc_service(self.uow)
+
+    async def notification_views(self, order_id: str) -> list[NotificationView]:
+        """The messages sent about an order, as its endpoint shows them."""
+        return [notification_view(item) for item in await notifications_for(self.uow(), order_id)]
+
+
+def service(host: ServiceHost) -> ServiceParts:
+    """The notifications service: tells customers the outcome of their orders."""
+    notifications = NotificationsContext(host.database)
+    return ServiceParts(
+        routers=[notifications.router(host.auth)],
+        grpc_services=[notifications.grpc_service()],
+        grpc_callers={grpc_api.SERVICE: context_named(NAME).grpc_callers},
+        subscriptions=notifications.subscriptions(),
+        outboxes=[notifications.outbox],
+        start=notifications.migrate,
+    )

@@ -1,21 +1,52 @@
-"""The orders context's composition root."""
+"""The orders context's bootstrap: its one face, for the monolith and for its service.
+
+In the monolith (``OrdersContext.settled_in_transaction``) the other contexts settle each
+order inside the order's own transaction. As a service (``service``) orders asks catalog
+for prices and payments whether a method is accepted, over gRPC, and settles every order
+with a saga in the style ``SHOPLAB_SAGA`` chooses:
+
+- ``orchestration`` (default): a saga in this service sends one command at a time and
+  advances on the answers of inventory and payments; a timer sends late steps again or
+  compensates them;
+- ``choreography``: no commands and no timer; inventory and payments react to each
+  other's events, and this service settles the order from the events it sees.
+"""
+
+from collections.abc import Callable
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplab.contracts.views import OrderView
+from shoplab.orders.adapters.remote import GrpcPaymentMethods, GrpcPriceList
 from shoplab.orders.adapters.tables import MIGRATIONS, outbox
 from shoplab.orders.domain.orchestration import Timeouts
-from shoplab.orders.entrypoints.api import build_router
-from shoplab.orders.entrypoints.saga_api import build_saga_router, choreographed
-from shoplab.orders.service_layer.choreography import FACTS, fact_handler
-from shoplab.orders.service_layer.orchestration import expire_overdue
+from shoplab.orders.entrypoints.api import build_router, order_view
+from shoplab.orders.entrypoints.saga_api import (
+    build_no_saga_router,
+    build_saga_router,
+    choreographed,
+)
+from shoplab.orders.service_layer import services
+from shoplab.orders.service_layer.choreography import FACTS, SettleByChoreography, fact_handler
+from shoplab.orders.service_layer.orchestration import SettleByOrchestration, expire_overdue
 from shoplab.orders.service_layer.orchestration_answers import ANSWERS, answer_handler
+from shoplab.orders.service_layer.ports import Collaborators, Partners
 from shoplab.orders.service_layer.services import Connect
+from shoplab.orders.service_layer.settle_in_transaction import SettleInTransaction
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
-from shoplab.platform.auth import Authenticator
+from shoplab.orders.settings import OrdersSettings
+from shoplab.platform.auth import Authenticator, Principal
+from shoplab.platform.host import ServiceHost, ServiceParts, every
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.persistence.migrate import upgrade
+
+TIMER_SECONDS = 0.5
+"""How often the orchestrated saga's timer looks for late steps."""
+
+PartnersOf = Callable[[AsyncSession], Partners]
+"""The other contexts, joined to the session of one order's transaction (the monolith)."""
 
 
 class OrdersContext:
@@ -24,6 +55,17 @@ class OrdersContext:
     def __init__(self, database: Database, connect: Connect) -> None:
         self.database = database
         self.connect = connect
+
+    @classmethod
+    def settled_in_transaction(cls, database: Database, partners: PartnersOf) -> "OrdersContext":
+        """Orders in the monolith: stock and payment are settled inside the order's transaction."""
+
+        def connect(uow: OrdersUnitOfWork) -> Collaborators:
+            joined = partners(uow.session)
+            settlement = SettleInTransaction(joined.stock, joined.payments)
+            return Collaborators(joined.prices, joined.methods, settlement)
+
+        return cls(database, connect)
 
     def uow(self, *, join: AsyncSession | None = None) -> OrdersUnitOfWork:
         return OrdersUnitOfWork(self.database, join=join)
@@ -39,6 +81,14 @@ class OrdersContext:
 
     def choreography_router(self, auth: Authenticator) -> APIRouter:
         return build_saga_router(self.uow, auth, choreographed)
+
+    def no_saga_router(self, auth: Authenticator) -> APIRouter:
+        """The saga view where orders settle in one transaction (the monolith): always 404."""
+        return build_no_saga_router(auth)
+
+    async def order_view(self, order_id: str, principal: Principal) -> OrderView:
+        """The caller's order as its endpoint shows it; ``OrderNotFound`` if it is not theirs."""
+        return order_view(await services.get_order(self.uow(), order_id, principal))
 
     def orchestration_subscriptions(self, timeouts: Timeouts) -> list[Subscription]:
         """The answers the saga waits for, one durable consumer each."""
@@ -63,3 +113,31 @@ class OrdersContext:
 
     async def expire_overdue_steps(self, timeouts: Timeouts) -> int:
         return await expire_overdue(self.uow, timeouts)
+
+
+def service(host: ServiceHost) -> ServiceParts:
+    """The orders service: prices and methods over gRPC, every order settled by a saga."""
+    timeouts = OrdersSettings().timeouts()
+    choreography = host.settings.saga == "choreography"
+    collaborators = Collaborators(
+        prices=GrpcPriceList(host.grpc_client("catalog")),
+        methods=GrpcPaymentMethods(host.grpc_client("payments")),
+        settlement=SettleByChoreography() if choreography else SettleByOrchestration(timeouts),
+    )
+    orders = OrdersContext(host.database, lambda _uow: collaborators)
+    if choreography:
+        return ServiceParts(
+            routers=[orders.router(host.auth), orders.choreography_router(host.auth)],
+            subscriptions=orders.choreography_subscriptions(),
+            outboxes=[orders.outbox],
+            start=orders.migrate,
+        )
+    return ServiceParts(
+        routers=[orders.router(host.auth), orders.orchestration_router(host.auth)],
+        subscriptions=orders.orchestration_subscriptions(timeouts),
+        outboxes=[orders.outbox],
+        start=orders.migrate,
+        background=[
+            every(TIMER_SECONDS, lambda: orders.expire_overdue_steps(timeouts), "saga-timer")
+        ],
+    )

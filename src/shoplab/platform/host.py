@@ -1,6 +1,6 @@
 """The service chassis: what every process of the microservices mode runs around its context.
 
-A context's composition root describes its service as ``ServiceParts`` (routers,
+A context's bootstrap describes its service as ``ServiceParts`` (routers,
 message subscriptions, outboxes, start-up work, background loops); the host
 gives it the rest, the same way for all six services:
 

@@ -2,7 +2,8 @@
 
 ``PlatformSettings`` holds what every process shares (data folder, token
 issuer...). A context's own values use its prefix: ``SHOPLAB_ORDERS_DATABASE_URL``
-overrides ``SHOPLAB_DATABASE_URL`` for the orders context only.
+overrides ``SHOPLAB_DATABASE_URL`` for the orders context only. Settings that only one
+context reads live in that context and are read by its bootstrap (``orders/settings.py``).
 """
 
 from pathlib import Path
@@ -75,13 +76,13 @@ class PlatformSettings(BaseSettings):
     """Where each service answers HTTP, by context name (microservices mode)."""
     max_deliveries: int = Field(default=5, ge=1, le=100)
     """Deliveries of one message to one consumer before it goes to the dead-letter subject."""
-    saga_step_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
-    """How long a saga step waits for its reply before the command is sent again."""
-    saga_step_attempts: int = Field(default=6, ge=1, le=100)
-    """Sends of one saga step's command before the saga gives up and compensates."""
     saga: str = Field(default="orchestration", pattern="^(orchestration|choreography)$")
     """How orders are settled: ``orchestration`` (a saga in orders sends commands) or
-    ``choreography`` (inventory, payments and orders react to each other's events)."""
+    ``choreography`` (inventory, payments and orders react to each other's events).
+
+    A switch of the chassis, not a setting of one context: the three participants must
+    agree on it, and contexts share only the chassis and the contracts. Orders' own saga
+    settings (a step's timeout and attempts) are in ``orders/settings.py``."""
     discovery: str = Field(default="registry", pattern="^(registry|dns|static)$")
     """How callers find instances: ``registry`` (NATS key-value), ``dns`` (Kubernetes), or
     ``static`` (the list in ``discovery_instances``: runs on a broker without a registry)."""

@@ -13,17 +13,18 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shoplab.contracts import contexts
 from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.messaging.brokers import is_amqp
 from shoplab.runtime import broker
 from shoplab.runtime.ports import free_ports
 from shoplab.runtime.scale import check_scale
 
-CONTEXTS = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
+CONTEXTS = contexts.NAMES
 """The bounded contexts that run as services, in the order they are started and listed."""
-GRPC_CONTEXTS = frozenset({"catalog", "inventory", "payments", "notifications"})
+GRPC_CONTEXTS = frozenset(c.name for c in contexts.CONTEXTS if c.serves_grpc)
 """The services that answer queries over gRPC (identity and orders serve none)."""
-SINGLE_WRITERS = frozenset({"history"})
+SINGLE_WRITERS = frozenset(c.name for c in contexts.CONTEXTS if not c.scalable)
 """The services that must run as one instance: the history's projector is the view's only writer."""
 
 

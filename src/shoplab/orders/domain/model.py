@@ -46,6 +46,14 @@ class NotCancellable(Conflict):
 
 
 @dataclass(frozen=True)
+class Price:
+    """What one unit of a sku costs, as the catalog answers when the order is placed."""
+
+    unit_price_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class OrderLine:
     sku: str
     quantity: int

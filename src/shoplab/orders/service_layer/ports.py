@@ -9,15 +9,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+# A value of the domain, named here too: the adapters of ``PriceList`` answer with it.
+from shoplab.orders.domain.model import Price as Price
+
 if TYPE_CHECKING:
     from shoplab.orders.domain.model import Order
     from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
-
-
-@dataclass(frozen=True)
-class Price:
-    unit_price_cents: int
-    currency: str
 
 
 class PaymentResult(StrEnum):
@@ -73,3 +70,14 @@ class Collaborators:
     prices: PriceList
     methods: PaymentMethods
     settlement: Settlement
+
+
+@dataclass(frozen=True)
+class Partners:
+    """The other contexts as one order's transaction sees them in the modular monolith: each
+    answers inside that transaction, so stock, payment and order commit or roll back together."""
+
+    prices: PriceList
+    methods: PaymentMethods
+    stock: StockReservations
+    payments: Payments

@@ -1,7 +1,8 @@
 """The gRPC server a service runs next to its HTTP app (``grpc.aio``, in the same event loop).
 
 A context offers its servicers as ``GrpcService`` values (see each context's
-``entrypoints/grpc_api.py``); the composition root says who may call each one.
+``entrypoints/grpc_api.py``); its bootstrap says who may call each one, as the list of
+contexts names them (``contracts/contexts.py``).
 ``build_server`` refuses a service without an allow-list, so forgetting one fails at
 start-up instead of serving everyone or no one.
 

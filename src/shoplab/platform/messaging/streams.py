@@ -18,14 +18,15 @@ Message schemas and envelopes never carry it.
 import re
 from dataclasses import dataclass, field
 
+from shoplab.contracts.contexts import PUBLISHERS
 from shoplab.platform.settings import PlatformSettings
 
 DUPLICATE_WINDOW_SECONDS = 120.0
 MAX_AGE_SECONDS = 7 * 24 * 3600.0
 MAX_BYTES = 1 << 30
 """The default limits (``PlatformSettings`` holds the configured ones)."""
-MESSAGING_CONTEXTS = ("identity", "inventory", "orders", "payments", "notifications")
-"""The contexts whose subjects carry messages (catalog publishes none)."""
+MESSAGING_CONTEXTS = PUBLISHERS
+"""The contexts whose subjects carry messages (catalog and history publish none)."""
 DEAD_LETTERS = "SHOPLAB_DLQ"
 DEAD_LETTER_PREFIX = "shoplab.dlq"
 _NAMESPACE = re.compile(r"[a-z0-9_-]{1,32}")

@@ -20,9 +20,10 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, ExchangeType
 from pamqp.common import Arguments
 
+from shoplab.contracts.contexts import PUBLISHERS
 from shoplab.platform.messaging.streams import Retention, Topology
 
-EVENT_SOURCES = ("identity", "inventory", "orders", "payments", "notifications")
+EVENT_SOURCES = PUBLISHERS
 """The contexts whose events are kept in a stream for readers of the log."""
 
 

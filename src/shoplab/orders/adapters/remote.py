@@ -1,19 +1,16 @@
-"""Remote implementations of the ports one context declares and another service fulfils.
+"""Orders' ports answered by other services over gRPC (the microservices mode).
 
-The microservices counterpart of ``monolith/collaborators.py``: the same ports,
-answered over gRPC by the owning service (balanced over its instances, under the
-caller's resilience policy) instead of by an in-process call joined to the caller's
-transaction. A service that cannot answer becomes ``Unavailable``, a 503 at the edge.
-The ``shoplab.*.v1`` contracts are in ``contracts/proto``.
+The same ports the monolith answers in-process, joined to the order's transaction; here
+the owning service answers (any live instance, under orders' resilience policy for it).
+A service that cannot answer becomes ``Unavailable``, a 503 at the edge. Only the
+published ``shoplab.*.v1`` contracts are used (``contracts/proto``).
 """
 
 from shoplab.contracts.grpc.catalog.v1.catalog_pb2 import GetPricesRequest
 from shoplab.contracts.grpc.catalog.v1.catalog_pb2_grpc import CatalogStub
-from shoplab.contracts.grpc.inventory.v1.inventory_pb2 import GetAvailabilityRequest
-from shoplab.contracts.grpc.inventory.v1.inventory_pb2_grpc import InventoryStub
 from shoplab.contracts.grpc.payments.v1.payments_pb2 import AcceptsMethodRequest
 from shoplab.contracts.grpc.payments.v1.payments_pb2_grpc import PaymentsStub
-from shoplab.orders.service_layer.ports import Price
+from shoplab.orders.domain.model import Price
 from shoplab.platform.grpc.client import GrpcClient
 
 # A stub is built per attempt, on the channel of the instance the client chose.
@@ -56,17 +53,3 @@ class GrpcPaymentMethods:
         if answer.accepted:
             self._accepted.add(method)
         return answer.accepted
-
-
-class GrpcStockAvailability:
-    """Catalog's ``StockAvailability``: what the inventory service says can be ordered."""
-
-    def __init__(self, inventory: GrpcClient) -> None:
-        self._inventory = inventory
-
-    async def available(self, sku: str) -> int:
-        answer = await self._inventory.call(
-            lambda channel: InventoryStub(channel).GetAvailability,
-            GetAvailabilityRequest(sku=sku),
-        )
-        return answer.available

@@ -1,6 +1,6 @@
-"""The order details, composed from orders (HTTP), payments and notifications (gRPC).
+"""The order details, by API composition: orders (HTTP), payments and notifications (gRPC).
 
-The answer is the one ``shoplab.monolith.composition`` gives from in-process
+The answer is the one ``shoplab.monolith.order_details`` gives from in-process
 calls. The order itself is essential: its owner's answer (including a 401 or
 404 problem) is passed through as it is. Payment and notifications are
 optional parts, fetched concurrently over gRPC under the gateway's resilience
