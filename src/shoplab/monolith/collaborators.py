@@ -16,7 +16,7 @@ from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
 from shoplab.orders.service_layer.ports import Collaborators, PaymentResult, Price
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.settle_in_transaction import SettleInTransaction
-from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
+from shoplab.orders.service_layer.unit_of_work import SqlOrdersUnitOfWork
 from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.service_layer import services as payments
 
@@ -92,8 +92,8 @@ def connector(
     catalog_context: CatalogContext,
     inventory_context: InventoryContext,
     payments_context: PaymentsContext,
-) -> Connect:
-    def connect(uow: OrdersUnitOfWork) -> Collaborators:
+) -> Connect[SqlOrdersUnitOfWork]:
+    def connect(uow: SqlOrdersUnitOfWork) -> Collaborators:
         payments = PaymentsInProcess(payments_context, uow.session)
         return Collaborators(
             prices=CatalogPrices(catalog_context, uow.session),

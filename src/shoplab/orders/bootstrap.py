@@ -11,7 +11,7 @@ from shoplab.orders.service_layer.choreography import FACTS, fact_handler
 from shoplab.orders.service_layer.orchestration import expire_overdue
 from shoplab.orders.service_layer.orchestration_answers import ANSWERS, answer_handler
 from shoplab.orders.service_layer.services import Connect
-from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
+from shoplab.orders.service_layer.unit_of_work import SqlOrdersUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
 from shoplab.platform.persistence.database import Database
@@ -21,12 +21,12 @@ from shoplab.platform.persistence.migrate import upgrade
 class OrdersContext:
     outbox = outbox
 
-    def __init__(self, database: Database, connect: Connect) -> None:
+    def __init__(self, database: Database, connect: Connect[SqlOrdersUnitOfWork]) -> None:
         self.database = database
         self.connect = connect
 
-    def uow(self, *, join: AsyncSession | None = None) -> OrdersUnitOfWork:
-        return OrdersUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlOrdersUnitOfWork:
+        return SqlOrdersUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)

@@ -1,6 +1,10 @@
 """The unit of work: one request or one message is one transaction.
 
-A context subclasses ``SqlUnitOfWork`` to hang its repositories on the session.
+``UnitOfWork`` and ``UnitOfWorkWithOutbox`` are what a use case may ask of any
+context's unit of work; each context declares its own on top of them, with its
+repositories (``<context>/service_layer/unit_of_work.py``). ``SqlUnitOfWork``
+implements them on a database: a context subclasses it to hang its repositories
+on the session. The tests' fakes implement the same protocols in memory.
 Leaving the ``async with`` block without ``commit()`` rolls everything back.
 
 Joining: in the modular monolith one order touches orders, inventory and payments
@@ -17,7 +21,7 @@ than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tra
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import ClassVar, Protocol, Self
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -31,6 +35,44 @@ from shoplab.platform.telemetry.messages import trace_context
 _OUTBOX_WRITTEN = "shoplab.outbox_written"
 _AFTER_COMMIT = "shoplab.after_commit"
 _tracer = trace.get_tracer("shoplab.database")
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``async with uow:`` opens it; leaving without ``commit()`` undoes it."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def read_only(self) -> Self:
+        """The next transaction only reads."""
+        ...
+
+    def joined(self) -> Self:
+        """A unit of work of the same kind on this one's transaction: its ``commit()``
+        decides nothing, the owner's does."""
+        ...
+
+
+class UnitOfWorkWithOutbox(UnitOfWork, Protocol):
+    """A unit of work whose context publishes messages, through its outbox."""
+
+    async def publish(
+        self,
+        message: Message,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """Add ``message`` to the outbox, in the current transaction: it leaves if it commits."""
+        ...
 
 
 class SqlUnitOfWork:
@@ -71,7 +113,8 @@ class SqlUnitOfWork:
         return self
 
     def _start_span(self) -> Span:
-        context = type(self).__name__.removesuffix("UnitOfWork").lower() or "database"
+        name = type(self).__name__.removeprefix("Sql").removesuffix("UnitOfWork")
+        context = name.lower() or "database"
         kind = "read" if self._read_only else "transaction"
         return _tracer.start_span(
             f"{kind} {context}",
