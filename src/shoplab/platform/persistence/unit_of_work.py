@@ -1,11 +1,12 @@
 """The unit of work: one request or one message is one transaction.
 
-``UnitOfWork`` and ``UnitOfWorkWithOutbox`` are what a use case may ask of any
-context's unit of work; each context declares its own on top of them, with its
-repositories (``<context>/service_layer/unit_of_work.py``). ``SqlUnitOfWork``
-implements them on a database: a context subclasses it to hang its repositories
-on the session. The tests' fakes implement the same protocols in memory.
-Leaving the ``async with`` block without ``commit()`` rolls everything back.
+``UnitOfWork`` is what a use case may ask of any context's unit of work, with
+``UnitOfWorkWithOutbox`` to publish and ``UnitOfWorkWithInbox`` for the idempotent
+consumer. Each context declares its own on top of them, with its repositories
+(``<context>/service_layer/unit_of_work.py``). ``SqlUnitOfWork`` implements them
+on a database: a context subclasses it to hang its repositories on the session.
+The tests' fakes implement the same protocols in memory. Leaving the
+``async with`` block without ``commit()`` rolls everything back.
 
 Joining: in the modular monolith one order touches orders, inventory and payments
 in a single ACID transaction, yet each context still works through its own unit
@@ -75,7 +76,17 @@ class UnitOfWorkWithOutbox(UnitOfWork, Protocol):
         ...
 
 
-class SqlUnitOfWork:
+class UnitOfWorkWithInbox(UnitOfWork, Protocol):
+    """A unit of work whose context consumes messages: the idempotent consumer's inbox."""
+
+    async def already_handled(self, consumer: str, message_id: str) -> bool: ...
+
+    async def record_handled(self, consumer: str, message_id: str) -> None:
+        """Written with the handler's effects: a duplicate delivery then changes nothing."""
+        ...
+
+
+class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     outbox: ClassVar[Table | None] = None
     inbox: ClassVar[Table | None] = None
 
