@@ -5,7 +5,7 @@ and ``UnitOfWorkWithInbox`` and keeps the promises of ``SqlUnitOfWork`` without 
 database, so a use case tested on it behaves as it will on the real one:
 
 - what a transaction changes stays only if it commits: leaving ``async with`` puts
-  every repository back as the last commit left it;
+  every repository back as it was when the transaction began, or at its last commit;
 - ``publish`` writes to an outbox that ships (to ``published``) only on commit, as the
   relay sends only committed rows;
 - ``after_commit`` callbacks run on commit, never on a rollback;
@@ -79,14 +79,15 @@ class FakeUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         """The committed outbox, oldest first: what the relay will publish."""
         self._outbox: list[Envelope] = []
         self._callbacks: list[Callable[[], None]] = []
-        self._at_commit = self._rows()
+        self._kept = self._rows()
+        """What a rollback returns to."""
         self._read_only = False
         self._owner = True
 
     async def __aenter__(self) -> Self:
         if self._owner:
             self.committed = False
-            self._at_commit = self._rows()
+            self._kept = self._rows()
         return self
 
     async def __aexit__(
@@ -97,7 +98,7 @@ class FakeUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     ) -> None:
         if not self._owner:
             return
-        wrote = bool(self._outbox) or self._rows() != self._at_commit
+        wrote = bool(self._outbox) or self._rows() != self._kept
         self._rollback()
         read_only, self._read_only = self._read_only, False
         if read_only and wrote and exc is None:
@@ -109,14 +110,14 @@ class FakeUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         self.committed = True
         self.published.extend(self._outbox)
         self._outbox.clear()
-        self._at_commit = self._rows()
+        self._kept = self._rows()
         callbacks = list(self._callbacks)
         self._callbacks.clear()
         for callback in callbacks:
             callback()
 
     def _rollback(self) -> None:
-        for repository, rows in zip(self._repositories, self._at_commit, strict=True):
+        for repository, rows in zip(self._repositories, self._kept, strict=True):
             repository.rows = copy.deepcopy(rows)
         self._outbox.clear()
         self._callbacks.clear()

@@ -150,7 +150,11 @@ class FakeSettlement(Settlement):
 
 
 class FakeStockReservations(StockReservations):
-    """Inventory as orders sees it in the monolith: stock on hand, holds per order."""
+    """Inventory as orders sees it in the monolith: stock on hand, holds per order.
+
+    It keeps its stock apart from the fake unit of work, so an order rolled back does
+    not undo a hold here; the joined transaction that does is an integration test's
+    (``tests/integration/test_monolith_placement.py``)."""
 
     def __init__(self, on_hand: dict[str, int]) -> None:
         self.on_hand = dict(on_hand)

@@ -30,8 +30,8 @@ U = TypeVar("U", bound=OrdersUnitOfWork)
 Connect = Callable[[U], Collaborators]
 """Builds the collaborators for one transaction (joined to it in the monolith).
 
-Generic in the unit of work: the monolith's joins the other contexts to its SQL
-session, so it asks for a ``Connect[SqlOrdersUnitOfWork]``; a test's needs no session."""
+Generic in the unit of work it is given: the monolith's joins the other contexts to
+the SQL session, so it is a ``Connect[SqlOrdersUnitOfWork]``; a test's takes a fake."""
 
 
 class IdempotencyKeyReused(Conflict):
