@@ -25,7 +25,7 @@ from shoplab.orders.service_layer.choreography import SettleByChoreography
 from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.orchestration import SettleByOrchestration
 from shoplab.orders.service_layer.ports import Collaborators, Price, Settlement
-from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
+from shoplab.orders.service_layer.unit_of_work import SqlOrdersUnitOfWork
 from shoplab.platform.auth import Principal
 from shoplab.platform.messaging.consumers import Subscription
 from shoplab.platform.persistence.database import Database
@@ -53,7 +53,7 @@ class InboxFaults:
     failures_left: int = 0
 
 
-class FlakyUnitOfWork(OrdersUnitOfWork):
+class FlakyUnitOfWork(SqlOrdersUnitOfWork):
     """Fails writing the inbox record while ``faults`` says so: after the handler's effects,
     before the commit, as a database lost at that moment would."""
 
@@ -76,7 +76,7 @@ class FlakyOrders(OrdersContext):
         super().__init__(database, lambda _uow: collaborators)
         self.faults = InboxFaults()
 
-    def uow(self, *, join: AsyncSession | None = None) -> OrdersUnitOfWork:
+    def uow(self, *, join: AsyncSession | None = None) -> SqlOrdersUnitOfWork:
         return FlakyUnitOfWork(self.database, join=join, faults=self.faults)
 
 

@@ -1,1 +1,1 @@
-"""Unit tests: the pure domain of each context, no I/O."""
+"""Unit tests: the pure domain of each context, and its service layer on fakes; no I/O."""

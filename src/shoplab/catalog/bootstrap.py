@@ -17,7 +17,7 @@ from shoplab.catalog.entrypoints import grpc_api
 from shoplab.catalog.entrypoints.api import build_router
 from shoplab.catalog.service_layer import services
 from shoplab.catalog.service_layer.ports import StockAvailability
-from shoplab.catalog.service_layer.unit_of_work import CatalogUnitOfWork
+from shoplab.catalog.service_layer.unit_of_work import SqlCatalogUnitOfWork
 from shoplab.contracts.contexts import context_named
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
@@ -46,8 +46,8 @@ class CatalogContext:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def uow(self, *, join: AsyncSession | None = None) -> CatalogUnitOfWork:
-        return CatalogUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlCatalogUnitOfWork:
+        return SqlCatalogUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)

@@ -16,7 +16,7 @@ from shoplab.history.adapters.tables import MIGRATIONS
 from shoplab.history.entrypoints.api import build_router, lag_view
 from shoplab.history.entrypoints.metrics import LagGauges
 from shoplab.history.service_layer.projector import Lag, Projector
-from shoplab.history.service_layer.unit_of_work import HistoryUnitOfWork
+from shoplab.history.service_layer.unit_of_work import SqlHistoryUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.messaging.brokers import open_event_log
@@ -37,8 +37,8 @@ class HistoryContext:
         self._gauges: LagGauges | None = None
         self._lag: list[Lag] = []
 
-    def uow(self) -> HistoryUnitOfWork:
-        return HistoryUnitOfWork(self.database)
+    def uow(self) -> SqlHistoryUnitOfWork:
+        return SqlHistoryUnitOfWork(self.database)
 
     async def start(self) -> None:
         """Migrate the view and connect to the log (before the projector and any request)."""

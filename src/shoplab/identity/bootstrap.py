@@ -17,7 +17,7 @@ from shoplab.identity.adapters.tables import MIGRATIONS, outbox
 from shoplab.identity.adapters.tokens import JwtSigner
 from shoplab.identity.entrypoints.api import build_router
 from shoplab.identity.service_layer import services
-from shoplab.identity.service_layer.unit_of_work import IdentityUnitOfWork
+from shoplab.identity.service_layer.unit_of_work import SqlIdentityUnitOfWork
 from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.persistence.migrate import upgrade
@@ -60,8 +60,8 @@ class IdentityContext:
             Policy.parse("failed-logins", settings.rate_limit_failed_logins),
         )
 
-    def uow(self, *, join: AsyncSession | None = None) -> IdentityUnitOfWork:
-        return IdentityUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlIdentityUnitOfWork:
+        return SqlIdentityUnitOfWork(self.database, join=join)
 
     async def start(self) -> str | None:
         """Migrate, then create the administrator; returns a generated password, once."""

@@ -19,7 +19,7 @@ from shoplab.inventory.domain.model import UnknownSku
 from shoplab.inventory.entrypoints import grpc_api
 from shoplab.inventory.entrypoints.api import build_router
 from shoplab.inventory.service_layer import choreography, handlers, services
-from shoplab.inventory.service_layer.unit_of_work import InventoryUnitOfWork
+from shoplab.inventory.service_layer.unit_of_work import SqlInventoryUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
@@ -36,8 +36,8 @@ class InventoryContext:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def uow(self, *, join: AsyncSession | None = None) -> InventoryUnitOfWork:
-        return InventoryUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlInventoryUnitOfWork:
+        return SqlInventoryUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)

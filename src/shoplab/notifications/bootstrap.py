@@ -23,7 +23,7 @@ from shoplab.notifications.entrypoints.api import build_router, notification_vie
 from shoplab.notifications.service_layer.handlers import notify_outcome, remember_contact
 from shoplab.notifications.service_layer.ports import Sender
 from shoplab.notifications.service_layer.queries import notifications_for
-from shoplab.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shoplab.notifications.service_layer.unit_of_work import SqlNotificationsUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
@@ -45,8 +45,8 @@ class NotificationsContext:
         self.outbox = tables.outbox
         """Where ``NotificationSent`` waits for the relay, in the notification's transaction."""
 
-    def uow(self, *, join: AsyncSession | None = None) -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlNotificationsUnitOfWork:
+        return SqlNotificationsUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)

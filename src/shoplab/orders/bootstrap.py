@@ -34,7 +34,7 @@ from shoplab.orders.service_layer.orchestration_answers import ANSWERS, answer_h
 from shoplab.orders.service_layer.ports import Collaborators, Partners
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.settle_in_transaction import SettleInTransaction
-from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
+from shoplab.orders.service_layer.unit_of_work import SqlOrdersUnitOfWork
 from shoplab.orders.settings import OrdersSettings
 from shoplab.platform.auth import Authenticator, Principal
 from shoplab.platform.host import ServiceHost, ServiceParts, every
@@ -52,7 +52,7 @@ PartnersOf = Callable[[AsyncSession], Partners]
 class OrdersContext:
     outbox = outbox
 
-    def __init__(self, database: Database, connect: Connect) -> None:
+    def __init__(self, database: Database, connect: Connect[SqlOrdersUnitOfWork]) -> None:
         self.database = database
         self.connect = connect
 
@@ -60,15 +60,15 @@ class OrdersContext:
     def settled_in_transaction(cls, database: Database, partners: PartnersOf) -> "OrdersContext":
         """Orders in the monolith: stock and payment are settled inside the order's transaction."""
 
-        def connect(uow: OrdersUnitOfWork) -> Collaborators:
+        def connect(uow: SqlOrdersUnitOfWork) -> Collaborators:
             joined = partners(uow.session)
             settlement = SettleInTransaction(joined.stock, joined.payments)
             return Collaborators(joined.prices, joined.methods, settlement)
 
         return cls(database, connect)
 
-    def uow(self, *, join: AsyncSession | None = None) -> OrdersUnitOfWork:
-        return OrdersUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlOrdersUnitOfWork:
+        return SqlOrdersUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)

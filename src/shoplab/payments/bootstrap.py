@@ -19,7 +19,7 @@ from shoplab.payments.domain.model import ChargeOutcome, NoPayment
 from shoplab.payments.entrypoints import api, grpc_api
 from shoplab.payments.service_layer import choreography, handlers, services
 from shoplab.payments.service_layer.ports import CardProcessor
-from shoplab.payments.service_layer.unit_of_work import PaymentsUnitOfWork
+from shoplab.payments.service_layer.unit_of_work import SqlPaymentsUnitOfWork
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
@@ -37,8 +37,8 @@ class PaymentsContext:
         self.database = database
         self.processor: CardProcessor = processor or TestCardProcessor()
 
-    def uow(self, *, join: AsyncSession | None = None) -> PaymentsUnitOfWork:
-        return PaymentsUnitOfWork(self.database, join=join)
+    def uow(self, *, join: AsyncSession | None = None) -> SqlPaymentsUnitOfWork:
+        return SqlPaymentsUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
         await upgrade(self.database, MIGRATIONS)

@@ -1,12 +1,35 @@
-"""The catalog unit of work."""
+"""The catalog unit of work: the ports of its storage, and their SQL implementation.
+
+The use cases see ``CatalogUnitOfWork`` and its ``ProductRepository``;
+``SqlCatalogUnitOfWork`` implements them on the catalog's database.
+"""
+
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.catalog.adapters.repository import SqlProductRepository
-from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
+from shoplab.catalog.domain.model import Product
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
-class CatalogUnitOfWork(SqlUnitOfWork):
+class ProductRepository(Protocol):
+    async def all(self) -> list[Product]:
+        """Every product, by sku."""
+        ...
+
+    async def get_many(self, skus: list[str]) -> dict[str, Product]:
+        """The products of ``skus`` that exist, by sku."""
+        ...
+
+    async def add(self, product: Product) -> None: ...
+
+
+class CatalogUnitOfWork(UnitOfWork, Protocol):
+    products: ProductRepository
+
+
+class SqlCatalogUnitOfWork(SqlUnitOfWork, CatalogUnitOfWork):
     products: SqlProductRepository
 
     def bind(self, session: AsyncSession) -> None:

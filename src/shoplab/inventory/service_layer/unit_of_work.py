@@ -1,13 +1,48 @@
-"""The inventory unit of work: its repositories, outbox and inbox on one transaction."""
+"""The inventory unit of work: the ports of its storage, and their SQL implementation.
+
+The use cases see ``InventoryUnitOfWork`` with its stock and its reservations;
+``SqlInventoryUnitOfWork`` implements them with the outbox and the inbox, all on
+one transaction.
+"""
+
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.inventory.adapters import tables
 from shoplab.inventory.adapters.repository import SqlReservationRepository, SqlStockRepository
-from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
+from shoplab.inventory.domain.model import Reservation, StockItem
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
-class InventoryUnitOfWork(SqlUnitOfWork):
+class StockRepository(Protocol):
+    async def get_many(self, skus: list[str], *, lock: bool = False) -> dict[str, StockItem]:
+        """The stock of ``skus`` that is kept, by sku (``lock``: rows locked in sku order)."""
+        ...
+
+    async def get(self, sku: str, *, lock: bool = False) -> StockItem | None: ...
+
+    async def add(self, item: StockItem) -> None: ...
+
+    async def save(self, items: list[StockItem]) -> None: ...
+
+
+class ReservationRepository(Protocol):
+    async def get(self, order_id: str) -> Reservation | None: ...
+
+    async def add(self, reservation: Reservation) -> None: ...
+
+    async def save(self, reservation: Reservation) -> None:
+        """Store the reservation's status; its lines never change."""
+        ...
+
+
+class InventoryUnitOfWork(UnitOfWorkWithOutbox, Protocol):
+    stock: StockRepository
+    reservations: ReservationRepository
+
+
+class SqlInventoryUnitOfWork(SqlUnitOfWork, InventoryUnitOfWork):
     outbox = tables.outbox
     inbox = tables.inbox
     stock: SqlStockRepository

@@ -1,13 +1,40 @@
-"""The notifications unit of work, with its inbox and its outbox."""
+"""The notifications unit of work: the ports of its storage, and their SQL implementation.
+
+The use cases see ``NotificationsUnitOfWork`` with its contacts and its log of
+notifications; ``SqlNotificationsUnitOfWork`` implements them with the inbox and
+the outbox.
+"""
+
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.notifications.adapters import tables
 from shoplab.notifications.adapters.repository import SqlContactRepository, SqlNotificationLog
-from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
+from shoplab.notifications.domain.model import Contact, Notification
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
-class NotificationsUnitOfWork(SqlUnitOfWork):
+class ContactRepository(Protocol):
+    async def get(self, customer_id: str) -> Contact | None: ...
+
+    async def add(self, contact: Contact) -> None: ...
+
+
+class NotificationLog(Protocol):
+    async def add(self, notification: Notification) -> None: ...
+
+    async def for_order(self, order_id: str) -> list[Notification]:
+        """The order's notifications, in the order they were recorded."""
+        ...
+
+
+class NotificationsUnitOfWork(UnitOfWorkWithOutbox, Protocol):
+    contacts: ContactRepository
+    notifications: NotificationLog
+
+
+class SqlNotificationsUnitOfWork(SqlUnitOfWork, NotificationsUnitOfWork):
     inbox = tables.inbox
     outbox = tables.outbox
     contacts: SqlContactRepository

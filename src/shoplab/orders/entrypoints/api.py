@@ -1,7 +1,7 @@
 """The orders context's public REST endpoints."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import (
@@ -128,9 +128,10 @@ def order_view(order: Order) -> OrderView:
     )
 
 
-def build_router(
-    new_uow: Callable[[], OrdersUnitOfWork], connect: Connect, auth: Authenticator
-) -> APIRouter:
+U = TypeVar("U", bound=OrdersUnitOfWork)
+
+
+def build_router(new_uow: Callable[[], U], connect: Connect[U], auth: Authenticator) -> APIRouter:
     router = APIRouter(prefix="/api/orders", tags=["orders"])
     signed_in = Depends(auth.customer)
 

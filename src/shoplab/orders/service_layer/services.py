@@ -8,6 +8,7 @@ saga starts and the order stays ``PENDING`` until it ends.
 
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 import structlog
 
@@ -24,8 +25,13 @@ from shoplab.platform.time import now
 
 log = structlog.get_logger(__name__)
 
-Connect = Callable[[OrdersUnitOfWork], Collaborators]
-"""Builds the collaborators for one transaction (joined to it in the monolith)."""
+U = TypeVar("U", bound=OrdersUnitOfWork)
+
+Connect = Callable[[U], Collaborators]
+"""Builds the collaborators for one transaction (joined to it in the monolith).
+
+Generic in the unit of work it is given: the monolith's joins the other contexts to
+the SQL session, so it is a ``Connect[SqlOrdersUnitOfWork]``; a test's takes a fake."""
 
 
 class IdempotencyKeyReused(Conflict):
@@ -33,7 +39,7 @@ class IdempotencyKeyReused(Conflict):
         super().__init__("This Idempotency-Key was used with a different request body.")
 
 
-async def place_order(uow: OrdersUnitOfWork, connect: Connect, command: PlaceOrder) -> Order:
+async def place_order(uow: U, connect: Connect[U], command: PlaceOrder) -> Order:
     """Place an order and settle it; a replayed Idempotency-Key returns the first order."""
     async with uow:
         order_id = str(uuid.uuid4())
@@ -87,9 +93,7 @@ async def _new_order(collaborators: Collaborators, order_id: str, command: Place
     return Order.place(order_id, command.customer_id, lines, currencies.pop(), now())
 
 
-async def cancel_order(
-    uow: OrdersUnitOfWork, connect: Connect, order_id: str, principal: Principal
-) -> Order:
+async def cancel_order(uow: U, connect: Connect[U], order_id: str, principal: Principal) -> Order:
     """Cancel an approved order: stock goes back, the payment is refunded in full."""
     async with uow:
         order = await _visible_order(uow, order_id, principal, lock=True)

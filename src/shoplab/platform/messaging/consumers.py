@@ -17,7 +17,7 @@ import structlog
 from pydantic import ValidationError
 
 from shoplab.contracts.envelope import Envelope, Message
-from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
+from shoplab.platform.persistence.unit_of_work import UnitOfWorkWithInbox
 from shoplab.platform.telemetry.messages import consuming, failed
 from shoplab.platform.telemetry.metrics import messaging_metrics
 
@@ -129,7 +129,7 @@ async def _handle(
 
 
 M = TypeVar("M", bound=Message)
-U = TypeVar("U", bound=SqlUnitOfWork)
+U = TypeVar("U", bound=UnitOfWorkWithInbox)
 
 
 def idempotent_consumer(

@@ -1,7 +1,12 @@
 """The unit of work: one request or one message is one transaction.
 
-A context subclasses ``SqlUnitOfWork`` to hang its repositories on the session.
-Leaving the ``async with`` block without ``commit()`` rolls everything back.
+``UnitOfWork`` is what a use case may ask of any context's unit of work, with
+``UnitOfWorkWithOutbox`` to publish and ``UnitOfWorkWithInbox`` for the idempotent
+consumer. Each context declares its own on top of them, with its repositories
+(``<context>/service_layer/unit_of_work.py``). ``SqlUnitOfWork`` implements them
+on a database: a context subclasses it to hang its repositories on the session.
+The tests' fakes implement the same protocols in memory. Leaving the
+``async with`` block without ``commit()`` rolls everything back.
 
 Joining: in the modular monolith one order touches orders, inventory and payments
 in a single ACID transaction, yet each context still works through its own unit
@@ -17,7 +22,7 @@ than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tra
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import ClassVar, Protocol, Self
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -33,7 +38,55 @@ _AFTER_COMMIT = "shoplab.after_commit"
 _tracer = trace.get_tracer("shoplab.database")
 
 
-class SqlUnitOfWork:
+class UnitOfWork(Protocol):
+    """One transaction: ``async with uow:`` opens it; leaving without ``commit()`` undoes it."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def read_only(self) -> Self:
+        """The next transaction only reads."""
+        ...
+
+    def joined(self) -> Self:
+        """A unit of work of the same kind on this one's transaction: its ``commit()``
+        decides nothing, the owner's does."""
+        ...
+
+
+class UnitOfWorkWithOutbox(UnitOfWork, Protocol):
+    """A unit of work whose context publishes messages, through its outbox."""
+
+    async def publish(
+        self,
+        message: Message,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """Add ``message`` to the outbox, in the current transaction: it leaves if it commits."""
+        ...
+
+
+class UnitOfWorkWithInbox(UnitOfWork, Protocol):
+    """A unit of work whose context consumes messages: the idempotent consumer's inbox."""
+
+    async def already_handled(self, consumer: str, message_id: str) -> bool: ...
+
+    async def record_handled(self, consumer: str, message_id: str) -> None:
+        """Written with the handler's effects: a duplicate delivery then changes nothing."""
+        ...
+
+
+class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     outbox: ClassVar[Table | None] = None
     inbox: ClassVar[Table | None] = None
 
@@ -71,7 +124,8 @@ class SqlUnitOfWork:
         return self
 
     def _start_span(self) -> Span:
-        context = type(self).__name__.removesuffix("UnitOfWork").lower() or "database"
+        name = type(self).__name__.removeprefix("Sql").removesuffix("UnitOfWork")
+        context = name.lower() or "database"
         kind = "read" if self._read_only else "transaction"
         return _tracer.start_span(
             f"{kind} {context}",

@@ -1,0 +1,1 @@
+"""The history service layer on fakes: the projector following its logs, and the queries."""

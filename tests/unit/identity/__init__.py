@@ -1,0 +1,1 @@
+"""The identity service layer on fakes: registration, sign-in, the administrator."""

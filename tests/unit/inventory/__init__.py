@@ -1,0 +1,1 @@
+"""The inventory service layer on fakes: reservations, their ends, and the command handlers."""

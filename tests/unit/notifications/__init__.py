@@ -1,0 +1,1 @@
+"""The notifications service layer on fakes: contacts, and one notification per outcome."""

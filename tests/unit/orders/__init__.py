@@ -1,0 +1,1 @@
+"""The orders service layer on fakes: placement, cancellation and both saga styles."""
