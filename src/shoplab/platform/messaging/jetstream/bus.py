@@ -31,6 +31,7 @@ from shoplab.platform.messaging.consumers import (
     Verdict,
     handle_delivery,
 )
+from shoplab.platform.messaging.dead_letters import letter_headers
 from shoplab.platform.messaging.jetstream.streams import stream_config
 from shoplab.platform.messaging.relay import backoff
 from shoplab.platform.messaging.streams import StreamSpec, Topology, dead_letter_subject
@@ -157,12 +158,12 @@ class NatsBus:
             await self._broker.publish(
                 message.body,
                 self._topology.wire(dead_letters),
-                headers={
-                    "Shoplab-Original-Subject": self._topology.unwire(message.raw_message.subject),
-                    "Shoplab-Consumer": subscription.consumer,
-                    "Shoplab-Error": repr(error)[:1000],
-                    "Shoplab-Deliveries": str(deliveries),
-                },
+                headers=letter_headers(
+                    self._topology.unwire(message.raw_message.subject),
+                    subscription.consumer,
+                    error,
+                    deliveries,
+                ),
                 stream=self._topology.stream_for(dead_letters),
                 timeout=PUBLISH_TIMEOUT_SECONDS,
             )
