@@ -20,7 +20,6 @@ from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 
 from shoplab.contracts.envelope import Envelope
@@ -84,10 +83,6 @@ class NatsBus:
     async def stop(self) -> None:
         await self._broker.stop()
         self._started = False
-
-    def jetstream(self) -> JetStreamContext:
-        """JetStream on this connection, for the key-value registry."""
-        return self._broker.connection.jetstream()
 
     async def connected(self) -> bool:
         return self._started and self._broker.connection.is_connected
