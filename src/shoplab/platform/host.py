@@ -171,20 +171,15 @@ class ServiceHost:
         if not self.settings.broker_url:
             raise RuntimeError("SHOPLAB_BROKER_URL is not set")
         topology = Topology(self.settings.broker_namespace)
-        self._bus = open_bus(
-            self.settings.broker_url,
-            service=f"{self.name}-{self.settings.instance}",
-            settings=self.settings,
-        )
+        process = f"{self.name}-{self.settings.instance}"
+        self._bus = open_bus(self.settings.broker_url, service=process, settings=self.settings)
         self._bus.subscribe([self._slowed(s) for s in parts.subscriptions])
         for subscription in parts.subscriptions:
             messaging_metrics().consumer_started(subscription.consumer, subscription.subject)
         await self._bus.start()
-        listener = FaultListener(self.faults, f"{self.name}-{self.settings.instance}")
+        listener = FaultListener(self.faults, process)
         await self._bus.answer(topology.wire(control_subject(self.name)), listener.handle)
-        self._discovery = discovery_from_settings(
-            self.settings, name=f"{self.name}-{self.settings.instance}"
-        )
+        self._discovery = discovery_from_settings(self.settings, name=process)
         await self._discovery.start()
         self._balancer = Balancer(
             self._discovery, ejection_seconds=self.settings.discovery_ttl_seconds
