@@ -19,7 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shoplab.runtime.traces import spans_of_traces_mentioning
+from shoplab.operations.traces import spans_of_traces_mentioning
 
 from .api import System, register_customer
 from .launcher import run_cli, status_processes

@@ -14,8 +14,11 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from shoplab.contracts.envelope import Envelope
+from shoplab.operations import dead_letters
+from shoplab.platform.messaging import dead_letters as letter_format
+from shoplab.platform.messaging.dead_letters import DeadLetterNotFound
+from shoplab.platform.messaging.errors import BrokerUnreachable
 from shoplab.platform.messaging.streams import DEAD_LETTER_PREFIX, DEAD_LETTERS
-from shoplab.runtime import dead_letters
 from shoplab.runtime.ports import free_ports
 
 from . import nats_server
@@ -56,10 +59,10 @@ async def put_dead_letter(js: JetStreamContext, *, error: str = "payment gateway
     data = envelope.model_dump_json().encode()
     await js.publish(ORDER_SUBJECT, data, headers={"Nats-Msg-Id": envelope.message_id})
     headers = {
-        dead_letters.ORIGINAL_SUBJECT: ORDER_SUBJECT,
-        dead_letters.CONSUMER: CONSUMER,
-        dead_letters.ERROR: error,
-        dead_letters.DELIVERIES: "5",
+        letter_format.ORIGINAL_SUBJECT: ORDER_SUBJECT,
+        letter_format.CONSUMER: CONSUMER,
+        letter_format.ERROR: error,
+        letter_format.DELIVERIES: "5",
     }
     await js.publish(f"shoplab.dlq.{CONSUMER}", data, headers=headers)
     return envelope.message_id
@@ -104,7 +107,7 @@ async def test_replay_republishes_to_the_original_subject_and_removes_the_letter
 
 async def test_replay_of_an_unknown_id_raises(js: JetStreamContext, nats_url: str) -> None:
     await put_dead_letter(js)
-    with pytest.raises(dead_letters.DeadLetterNotFound):
+    with pytest.raises(DeadLetterNotFound):
         await dead_letters.replay_dead_letter(nats_url, "no-such-message")
 
 
@@ -115,7 +118,7 @@ async def test_no_stream_means_no_dead_letters(js: JetStreamContext, nats_url: s
 
 async def test_an_unreachable_broker_is_named() -> None:
     (port,) = free_ports(1)
-    with pytest.raises(dead_letters.BrokerUnreachable, match=str(port)):
+    with pytest.raises(BrokerUnreachable, match=str(port)):
         await dead_letters.list_dead_letters(f"nats://127.0.0.1:{port}")
 
 

@@ -19,13 +19,10 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NoKeysError
 
-from shoplab.platform.discovery import (
-    Balancer,
-    Instance,
-    RegistryResolver,
-    open_bucket,
-    registered,
-)
+from shoplab.platform.discovery import Balancer, Instance
+from shoplab.platform.discovery.registry.bucket import open_bucket
+from shoplab.platform.discovery.registry.registration import registered
+from shoplab.platform.discovery.registry.resolver import RegistryResolver
 from shoplab.platform.messaging.streams import Topology
 
 from .nats_server import nats_url
@@ -41,7 +38,8 @@ REGISTER_AND_WAIT = textwrap.dedent(
     """
     import asyncio, sys
     import nats
-    from shoplab.platform.discovery import Instance, registered
+    from shoplab.platform.discovery import Instance
+    from shoplab.platform.discovery.registry.registration import registered
     from shoplab.platform.messaging.streams import Topology
 
     async def main(url, namespace, ttl):

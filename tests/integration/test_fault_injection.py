@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from shoplab.operations.faults import send_fault, signed_order
 from shoplab.platform.faults import FaultInjector, FaultListener, control_subject
 from shoplab.platform.internal_auth import (
     ServiceCredentials,
@@ -14,7 +15,6 @@ from shoplab.platform.internal_auth import (
 )
 from shoplab.platform.messaging.jetstream.bus import NatsBus
 from shoplab.platform.messaging.streams import Topology
-from shoplab.runtime.faults import send_fault, signed_order
 
 from .nats_server import nats_url
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
+from shoplab.cli.keys import keys_app
 from shoplab.gateway.edge_auth import EdgeAuthenticator
 from shoplab.gateway.jwks import JwksCache
 from shoplab.identity.adapters.signing_keys import (
@@ -38,7 +39,6 @@ from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.secret_files import write_new_secret
 from shoplab.platform.settings import PlatformSettings
-from shoplab.runtime.keys_cli import keys_app
 
 ISSUER, AUDIENCE = "shoplab-identity", "shoplab-api"
 TTL = 300

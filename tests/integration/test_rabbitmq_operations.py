@@ -11,6 +11,8 @@ import pytest
 
 from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
+from shoplab.operations import dead_letters
+from shoplab.operations.faults import send_fault, signed_order
 from shoplab.platform.faults import FaultInjector, FaultListener, control_subject
 from shoplab.platform.internal_auth import (
     ServiceCredentials,
@@ -18,10 +20,10 @@ from shoplab.platform.internal_auth import (
     load_service_secret,
 )
 from shoplab.platform.messaging.consumers import Subscription
+from shoplab.platform.messaging.dead_letters import DeadLetterNotFound
+from shoplab.platform.messaging.errors import BrokerUnreachable
 from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
 from shoplab.platform.messaging.streams import Topology
-from shoplab.runtime import dead_letters
-from shoplab.runtime.faults import send_fault, signed_order
 from shoplab.runtime.ports import free_ports
 
 from .rabbitmq import rabbitmq_url, topology
@@ -106,7 +108,7 @@ async def test_replay_delivers_the_message_again_and_removes_only_its_letter(
     assert consumer.handled == [replayed_id]
     remaining = await dead_letters.list_dead_letters(rabbitmq_url, topology)
     assert [letter.message_id for letter in remaining] == [kept_id]
-    with pytest.raises(dead_letters.DeadLetterNotFound):
+    with pytest.raises(DeadLetterNotFound):
         await dead_letters.replay_dead_letter(rabbitmq_url, replayed_id, topology)
 
 
@@ -131,7 +133,7 @@ async def test_cli_lists_and_replays_on_rabbitmq(
 
 async def test_an_unreachable_rabbitmq_is_named() -> None:
     (port,) = free_ports(1)
-    with pytest.raises(dead_letters.BrokerUnreachable, match=str(port)):
+    with pytest.raises(BrokerUnreachable, match=str(port)):
         await dead_letters.list_dead_letters(f"amqp://guest:guest@127.0.0.1:{port}/")
 
 

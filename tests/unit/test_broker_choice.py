@@ -2,7 +2,7 @@
 
 import pytest
 
-from shoplab.platform.discovery import StaticResolver, resolver_from_settings
+from shoplab.platform.discovery import WithoutRegistry, discovery_from_settings
 from shoplab.platform.messaging.brokers import is_amqp, open_bus
 from shoplab.platform.messaging.jetstream.bus import NatsBus
 from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
@@ -29,15 +29,18 @@ async def test_static_discovery_lists_the_instances_it_was_given() -> None:
             {"service": "payments", "id": "1", "host": "127.0.0.1", "ports": {"grpc": 9003}},
         ],
     )
-    resolver = resolver_from_settings(settings)
-    assert isinstance(resolver, StaticResolver)
-    found = await resolver.instances("inventory")
+    discovery = discovery_from_settings(settings)
+    assert isinstance(discovery, WithoutRegistry)
+    found = await discovery.instances("inventory")
     assert [(i.id, i.ports["grpc"]) for i in found] == [("1", 9001), ("2", 9002)]
 
 
 def test_the_registry_without_nats_says_what_to_use_instead() -> None:
     with pytest.raises(ValueError, match="static"):
-        resolver_from_settings(PlatformSettings(discovery="registry"))
+        discovery_from_settings(PlatformSettings(discovery="registry"))
+    on_rabbitmq = PlatformSettings(discovery="registry", broker_url="amqp://u:p@127.0.0.1:5672/")
+    with pytest.raises(ValueError, match="static"):
+        discovery_from_settings(on_rabbitmq)
 
 
 def test_a_printed_broker_url_hides_its_password() -> None:

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from shoplab.platform.discovery import DnsResolver, RegistryResolver, resolver_from_settings
+from shoplab.platform.discovery import DnsResolver, WithoutRegistry, discovery_from_settings
 from shoplab.platform.discovery.dns import AddrInfo, instances_from_addrinfo, render_name
+from shoplab.platform.discovery.registry.discovery import RegistryDiscovery
 from shoplab.platform.settings import PlatformSettings
 
 PORTS = {"http": 8000, "grpc": 50051}
 AT = datetime(2026, 1, 1, tzinfo=UTC)
+NATS = "nats://127.0.0.1:4222"
 
 
 def answer(host: str, port: int = 0) -> AddrInfo:
@@ -111,12 +113,14 @@ async def test_a_passing_failure_keeps_the_last_answer_but_a_missing_name_emptie
 def test_settings_choose_the_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOPLAB_DISCOVERY", "dns")
     monkeypatch.setenv("SHOPLAB_DISCOVERY_DNS_PORTS", '{"http": 8080}')
-    resolver = resolver_from_settings(PlatformSettings())
-    assert isinstance(resolver, DnsResolver)
-    assert resolver.name("orders") == "orders.shoplab.svc.cluster.local"
+    discovery = discovery_from_settings(PlatformSettings())
+    assert isinstance(discovery, WithoutRegistry)
+    assert isinstance(discovery.resolver, DnsResolver)
+    assert discovery.resolver.name("orders") == "orders.shoplab.svc.cluster.local"
     monkeypatch.setenv("SHOPLAB_DISCOVERY", "registry")
+    monkeypatch.delenv("SHOPLAB_BROKER_URL", raising=False)
     with pytest.raises(ValueError, match="JetStream"):
-        resolver_from_settings(PlatformSettings())
+        discovery_from_settings(PlatformSettings())
     monkeypatch.setenv("SHOPLAB_DISCOVERY", "consul")
     with pytest.raises(ValidationError):
         PlatformSettings()
@@ -128,5 +132,6 @@ def test_the_registry_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = PlatformSettings()
     assert settings.discovery == "registry"
     assert settings.discovery_ttl_seconds == 10.0
-    resolver = resolver_from_settings(settings, js=object())  # type: ignore[arg-type]
-    assert isinstance(resolver, RegistryResolver)
+    discovery = discovery_from_settings(settings.model_copy(update={"broker_url": NATS}))
+    assert isinstance(discovery, RegistryDiscovery)
+    assert (discovery.url, discovery.ttl) == (NATS, 10.0)

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from shoplab.runtime.logs import LogFilter, LogLine, follow, read_logs
-from shoplab.runtime.logs_cli import logs_command
+from shoplab.cli.logs import logs_command
+from shoplab.operations.logs import LogFilter, LogLine, follow, read_logs
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 ORDER = "9b2c6f1e-0000-4000-8000-000000000001"

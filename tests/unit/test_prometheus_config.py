@@ -9,9 +9,9 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
+from shoplab.cli.prometheus import prometheus_config_command
+from shoplab.operations.prometheus import render, scrape_config
 from shoplab.runtime import state
-from shoplab.runtime.prometheus import render, scrape_config
-from shoplab.runtime.prometheus_cli import prometheus_config_command
 
 
 def microservices_run(data_dir: Path, supervisor_pid: int) -> state.RunState:

@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from shoplab.runtime.trace_cli import ON_PATH, trace_command
-from shoplab.runtime.traces import (
+from shoplab.cli.trace import ON_PATH, trace_command
+from shoplab.operations.traces import (
     Span,
     critical_path,
     load_spans,

@@ -15,11 +15,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import nats
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from nats.aio.client import Client as NatsClient
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -34,10 +32,11 @@ from shoplab.gateway.upstreams import UpstreamFailure, Upstreams, upstream_probl
 from shoplab.platform.auth import TokenVerifier
 from shoplab.platform.discovery import (
     Balancer,
+    Discovery,
     NoInstanceAvailable,
     Resolver,
-    resolver_from_settings,
-    uses_registry,
+    WithoutRegistry,
+    discovery_from_settings,
 )
 from shoplab.platform.grpc.client import GrpcClient
 from shoplab.platform.http.app import create_app
@@ -87,9 +86,8 @@ class Gateway:
         self.timeouts = timeouts
         self.credentials = ServiceCredentials(load_service_secret(settings.data_dir), ISSUER)
         self.resilience = Resilience(ISSUER)
-        self._resolver = resolver
+        self._discovery: Discovery | None = None if resolver is None else WithoutRegistry(resolver)
         self._balancer: Balancer | None = None
-        self._broker: NatsClient | None = None
         self.upstreams = Upstreams(
             settings.service_urls,
             timeout=timeouts.forward,
@@ -122,18 +120,14 @@ class Gateway:
         return self._balancer
 
     async def _discover(self) -> None:
-        """Start following the services' instances (the registry, or a given resolver)."""
-        if self._resolver is None and uses_registry(self.settings) and self.settings.broker_url:
-            self._broker = await nats.connect(
-                self.settings.broker_url, max_reconnect_attempts=-1, reconnect_time_wait=1
-            )
-            self._resolver = resolver_from_settings(self.settings, self._broker.jetstream())
-        elif self._resolver is None and self.settings.broker_url:  # dns, or static (RabbitMQ)
-            self._resolver = resolver_from_settings(self.settings)
-        if self._resolver is not None:
-            await self._resolver.start()
+        """Start following the services' instances (the registry, DNS, the runtime's list, or
+        a given resolver); without a broker URL, the fixed ``service_urls`` serve instead."""
+        if self._discovery is None and self.settings.broker_url:
+            self._discovery = discovery_from_settings(self.settings, name=ISSUER)
+        if self._discovery is not None:
+            await self._discovery.start()
             self._balancer = Balancer(
-                self._resolver, ejection_seconds=self.settings.discovery_ttl_seconds
+                self._discovery, ejection_seconds=self.settings.discovery_ttl_seconds
             )
 
     async def contract(self, _request: Request) -> JSONResponse:
@@ -185,10 +179,8 @@ class Gateway:
                 yield
             finally:
                 await self.details.close()
-                if self._resolver is not None:
-                    await self._resolver.stop()
-                if self._broker is not None:
-                    await self._broker.close()
+                if self._discovery is not None:
+                    await self._discovery.stop()
                 await self.upstreams.close()
 
         app = create_app(

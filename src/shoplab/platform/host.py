@@ -7,8 +7,9 @@ gives it the rest, the same way for all six services:
 - its own database (``SHOPLAB_<CONTEXT>_DATABASE_URL``, else ``<data-dir>/<context>.db``);
 - internal credentials, and a guard that closes its HTTP port to callers without them;
 - a gRPC server for its queries, whose callers are checked against an allow-list;
-- an entry in the service registry (kept alive by heartbeats), and clients of the other
-  services that balance over their live instances under a resilience policy;
+- an entry in the service registry (kept alive by heartbeats, on a connection of its own:
+  see ``discovery.registry``), and clients of the other services that balance over their
+  live instances under a resilience policy;
 - a broker connection (``bus.open_bus``: NATS JetStream or RabbitMQ) with durable
   consumers, and an outbox relay publishing to it;
 - fault injection on command (``shoplab fault``), through a signed control subject;
@@ -35,11 +36,9 @@ from shoplab.contracts.envelope import Envelope
 from shoplab.platform.auth import Authenticator
 from shoplab.platform.discovery import (
     Balancer,
-    Resolver,
+    Discovery,
+    discovery_from_settings,
     local_instance,
-    registered,
-    resolver_from_settings,
-    uses_registry,
 )
 from shoplab.platform.faults import (
     FaultInjector,
@@ -58,7 +57,6 @@ from shoplab.platform.internal_auth import ServiceCredentials, load_service_secr
 from shoplab.platform.messaging.brokers import open_bus
 from shoplab.platform.messaging.bus import Bus
 from shoplab.platform.messaging.consumers import Subscription
-from shoplab.platform.messaging.jetstream.bus import NatsBus
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database, ensure_database
@@ -110,7 +108,7 @@ class ServiceHost:
         self.faults = FaultInjector(self.credentials)
         self.resilience = Resilience(name)
         self._balancer: Balancer | None = None
-        self._resolver: Resolver | None = None
+        self._discovery: Discovery | None = None
         self._grpc: GrpcServer | None = None
         self._registration = contextlib.AsyncExitStack()
         self._grpc_clients: list[GrpcClient] = []
@@ -173,22 +171,18 @@ class ServiceHost:
         if not self.settings.broker_url:
             raise RuntimeError("SHOPLAB_BROKER_URL is not set")
         topology = Topology(self.settings.broker_namespace)
-        self._bus = open_bus(
-            self.settings.broker_url,
-            service=f"{self.name}-{self.settings.instance}",
-            settings=self.settings,
-        )
+        process = f"{self.name}-{self.settings.instance}"
+        self._bus = open_bus(self.settings.broker_url, service=process, settings=self.settings)
         self._bus.subscribe([self._slowed(s) for s in parts.subscriptions])
         for subscription in parts.subscriptions:
             messaging_metrics().consumer_started(subscription.consumer, subscription.subject)
         await self._bus.start()
-        listener = FaultListener(self.faults, f"{self.name}-{self.settings.instance}")
+        listener = FaultListener(self.faults, process)
         await self._bus.answer(topology.wire(control_subject(self.name)), listener.handle)
-        jetstream = self._bus.jetstream() if isinstance(self._bus, NatsBus) else None
-        self._resolver = resolver_from_settings(self.settings, jetstream)
-        await self._resolver.start()
+        self._discovery = discovery_from_settings(self.settings, name=process)
+        await self._discovery.start()
         self._balancer = Balancer(
-            self._resolver, ejection_seconds=self.settings.discovery_ttl_seconds
+            self._discovery, ejection_seconds=self.settings.discovery_ttl_seconds
         )
         ports = {"http": self.http_port}
         if parts.grpc_services:
@@ -211,11 +205,8 @@ class ServiceHost:
             )
             self._relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         self._tasks = [asyncio.create_task(loop()) for loop in parts.background]
-        if uses_registry(self.settings) and jetstream is not None:
-            instance = local_instance(self.name, self.settings, ports)
-            await self._registration.enter_async_context(
-                registered(jetstream, topology, instance, self.settings.discovery_ttl_seconds)
-            )
+        instance = local_instance(self.name, self.settings, ports)
+        await self._registration.enter_async_context(self._discovery.registered(instance))
         log.info("service started", service=self.name, ports=ports)
 
     async def _stop(self) -> None:
@@ -230,8 +221,8 @@ class ServiceHost:
                 await task
         for grpc_client in self._grpc_clients:
             await grpc_client.close()
-        if self._resolver is not None:
-            await self._resolver.stop()
+        if self._discovery is not None:
+            await self._discovery.stop()
         if self._bus is not None:
             await self._bus.stop()
         await self.database.dispose()

@@ -1,2 +1,3 @@
 """The local runtime: the supervisor behind ``shoplab up``, its plans and state file,
-the embedded broker, and the dead-letter tools behind ``shoplab dlq``."""
+the ports, the embedded broker, scaling and health probes. It starts, watches and stops
+the processes of a run; the tools that inspect a run live in ``operations``."""

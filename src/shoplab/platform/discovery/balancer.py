@@ -25,9 +25,8 @@ import itertools
 import time
 from collections.abc import Callable, Collection, Iterator
 
-from shoplab.platform.discovery.bucket import DEFAULT_TTL_SECONDS
 from shoplab.platform.discovery.instance import Instance
-from shoplab.platform.discovery.resolver import Resolver
+from shoplab.platform.discovery.resolver import DEFAULT_TTL_SECONDS, Resolver
 
 
 class NoInstanceAvailable(Exception):

@@ -20,7 +20,6 @@ from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 
 from shoplab.contracts.envelope import Envelope
@@ -31,6 +30,7 @@ from shoplab.platform.messaging.consumers import (
     Verdict,
     handle_delivery,
 )
+from shoplab.platform.messaging.dead_letters import letter_headers
 from shoplab.platform.messaging.jetstream.streams import stream_config
 from shoplab.platform.messaging.relay import backoff
 from shoplab.platform.messaging.streams import StreamSpec, Topology, dead_letter_subject
@@ -83,10 +83,6 @@ class NatsBus:
     async def stop(self) -> None:
         await self._broker.stop()
         self._started = False
-
-    def jetstream(self) -> JetStreamContext:
-        """JetStream on this connection, for the key-value registry."""
-        return self._broker.connection.jetstream()
 
     async def connected(self) -> bool:
         return self._started and self._broker.connection.is_connected
@@ -157,12 +153,12 @@ class NatsBus:
             await self._broker.publish(
                 message.body,
                 self._topology.wire(dead_letters),
-                headers={
-                    "Shoplab-Original-Subject": self._topology.unwire(message.raw_message.subject),
-                    "Shoplab-Consumer": subscription.consumer,
-                    "Shoplab-Error": repr(error)[:1000],
-                    "Shoplab-Deliveries": str(deliveries),
-                },
+                headers=letter_headers(
+                    self._topology.unwire(message.raw_message.subject),
+                    subscription.consumer,
+                    error,
+                    deliveries,
+                ),
                 stream=self._topology.stream_for(dead_letters),
                 timeout=PUBLISH_TIMEOUT_SECONDS,
             )

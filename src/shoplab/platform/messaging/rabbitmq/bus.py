@@ -45,6 +45,7 @@ from shoplab.platform.messaging.consumers import (
     Verdict,
     handle_delivery,
 )
+from shoplab.platform.messaging.dead_letters import letter_headers
 from shoplab.platform.messaging.rabbitmq.topology import (
     QUORUM,
     RabbitTopology,
@@ -62,10 +63,6 @@ log = structlog.get_logger(__name__)
 SYSTEM = "rabbitmq"
 PREFETCH = 16
 PUBLISH_TIMEOUT_SECONDS = 5.0
-ORIGINAL_SUBJECT = "Shoplab-Original-Subject"
-CONSUMER = "Shoplab-Consumer"
-ERROR = "Shoplab-Error"
-DELIVERIES = "Shoplab-Deliveries"
 
 
 class Unroutable(Exception):
@@ -232,12 +229,7 @@ class RabbitBus:
             content_type=message.content_type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             timestamp=datetime.now(UTC),
-            headers={
-                ORIGINAL_SUBJECT: original,
-                CONSUMER: subscription.consumer,
-                ERROR: repr(error)[:1000],
-                DELIVERIES: str(deliveries),
-            },
+            headers=dict(letter_headers(original, subscription.consumer, error, deliveries)),
         )
         try:
             await self._dead_letters.default_exchange.publish(

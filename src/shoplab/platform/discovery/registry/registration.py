@@ -18,8 +18,9 @@ import structlog
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
-from shoplab.platform.discovery.bucket import DEFAULT_TTL_SECONDS, open_bucket
 from shoplab.platform.discovery.instance import Instance
+from shoplab.platform.discovery.registry.bucket import open_bucket
+from shoplab.platform.discovery.resolver import DEFAULT_TTL_SECONDS
 from shoplab.platform.discovery.tasks import cancel_and_wait
 from shoplab.platform.messaging.streams import Topology
 

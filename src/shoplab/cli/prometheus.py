@@ -6,10 +6,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from shoplab.cli.options import DataDir
+from shoplab.operations.prometheus import render, scrape_config
 from shoplab.runtime import state
-from shoplab.runtime.prometheus import render, scrape_config
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
 console = Console(stderr=True)
 
 

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from shoplab.runtime.traces import (
+from shoplab.cli.options import DataDir
+from shoplab.operations.traces import (
     TRACES_FOLDER,
     Span,
     TraceSummary,
@@ -32,7 +33,6 @@ from shoplab.runtime.traces import (
     tree,
 )
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
 ON_PATH = "»"
 """Marks a row of the slowest path."""
 OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from shoplab.runtime.logs import service_of
+from shoplab.operations.logs import service_of
 from shoplab.runtime.state import RunState
 
 DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from shoplab.runtime.logs import LogFilter, LogLine, follow, read_logs
+from shoplab.cli.options import DataDir
+from shoplab.operations.logs import LogFilter, LogLine, follow, read_logs
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
 console = Console(highlight=False)
 
 _SHOWN_FIRST = ("time", "level", "event", "service", "instance", "logger", "exception")

@@ -17,7 +17,7 @@ it. ``limit_marker_ttl`` makes the server (2.11 and later) write a marker
 when it removes a value (``Nats-Marker-Reason: MaxAge``), which nats-py's
 watcher reports as a purge; the marker itself lives ``limit_marker_ttl``. On an
 older server the bucket is made without markers and the resolver's own expiry
-by age (see ``registry_resolver``) does the job alone.
+by age (see ``resolver``) does the job alone.
 
 Note: during the marker's life, nats-py's ``KeyValue.get`` returns the marker as
 an entry with an empty value; read the registry through a watch, as the
@@ -35,7 +35,6 @@ from shoplab.platform.messaging.streams import Topology
 log = structlog.get_logger(__name__)
 
 BUCKET = "SHOPLAB_REGISTRY"
-DEFAULT_TTL_SECONDS = 10.0
 _DUPLICATE_WINDOW_SECONDS = 120.0
 
 

@@ -1,34 +1,23 @@
 """``shoplab keys``: identity's token signing keys, shown and rotated.
 
-``rotate`` works the same on a running system and on a stopped one: it only adds a key
-file to the data folder, which a running identity notices at its next use. The new key
-is published at once and signs only after a JWKS refresh interval and a margin, so no
-verifier meets a token whose key it could not fetch yet; the previous key stays
-published until every token it signed has expired. The token lifetime is read as the
-services read it (``SHOPLAB_TOKEN_TTL_SECONDS``).
+The rules of a rotation (when a new key signs, how long an old one stays published)
+are the key ring's; see ``operations.keys``.
 """
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from shoplab.identity.adapters.signing_keys import LEGACY_KEY_FILE, KeyRing, KeyState
-from shoplab.platform.settings import PlatformSettings
-
-DataDir = Annotated[Path, typer.Option("--data-dir", help="The run's data folder.")]
+from shoplab.cli.options import DataDir
+from shoplab.identity.adapters.signing_keys import LEGACY_KEY_FILE, KeyState
+from shoplab.operations.keys import ring_of
 
 keys_app = typer.Typer(
     help="Identity's token signing keys: the key ring and its rotation.", no_args_is_help=True
 )
-
-
-def ring_of(data_dir: Path) -> KeyRing:
-    """The data folder's ring, with the token lifetime the services use."""
-    return KeyRing(data_dir, token_ttl_seconds=PlatformSettings().token_ttl_seconds)
 
 
 @keys_app.command("rotate")
