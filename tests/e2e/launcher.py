@@ -50,8 +50,8 @@ Slow clients are cut off after the default 10 s: a loaded machine's processes ma
 seconds for a core, and a shorter cut-off would refuse the suite's own requests.
 Placements keep a quota that a burst of 200 by one customer exceeds however fast the machine
 admits it: 100 in any second, or 150 in any minute (``test_rate_limits.py``); no other test
-places that many orders for one customer;
-the quotas' defaults are tested on apps of their own (tests/integration/test_rate_limits.py)."""
+places that many orders for one customer; the quotas' defaults are tested on apps of their own
+(tests/integration/platform/test_rate_limits.py)."""
 SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 ADMIN_EMAIL = "admin@shoplab.local"
 READY_TIMEOUT_S = 60.0

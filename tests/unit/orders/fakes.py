@@ -154,7 +154,7 @@ class FakeStockReservations(StockReservations):
 
     It keeps its stock apart from the fake unit of work, so an order rolled back does
     not undo a hold here; the joined transaction that does is an integration test's
-    (``tests/integration/test_monolith_placement.py``)."""
+    (``tests/integration/monolith/test_monolith_placement.py``)."""
 
     def __init__(self, on_hand: dict[str, int]) -> None:
         self.on_hand = dict(on_hand)

@@ -13,7 +13,7 @@ from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
 from shoplab.platform.messaging.rabbitmq.event_log import RabbitEventLog
 from shoplab.platform.messaging.streams import Topology
 
-from .rabbitmq import rabbitmq_url, topology
+from ..rabbitmq import rabbitmq_url, topology
 
 __all__ = ["rabbitmq_url", "topology"]
 

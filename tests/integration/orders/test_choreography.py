@@ -41,8 +41,8 @@ from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
 
-from .databases import backends, fresh_database, skip_without_postgres
-from .nats_server import nats_url
+from ..databases import backends, fresh_database, skip_without_postgres
+from ..nats_server import nats_url
 
 __all__ = ["nats_url"]
 

@@ -1,9 +1,8 @@
-"""Small rules of the catalog and identity domains."""
+"""Small rules of the catalog domain: what a product may be."""
 
 import pytest
 
 from shoplab.catalog.domain.model import InvalidProduct, Product
-from shoplab.identity.domain.model import normalize_email
 
 
 def test_a_valid_product() -> None:
@@ -18,7 +17,3 @@ def test_a_valid_product() -> None:
 def test_invalid_products_are_refused(sku: str, price: int, currency: str) -> None:
     with pytest.raises(InvalidProduct):
         Product(sku, "Name", "Description", price, currency)
-
-
-def test_emails_are_compared_without_case_or_surrounding_space() -> None:
-    assert normalize_email("  Ada@Example.COM ") == "ada@example.com"

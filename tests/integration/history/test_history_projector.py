@@ -33,7 +33,7 @@ from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.time import now
 
-from .nats_server import nats_url
+from ..nats_server import nats_url
 
 __all__ = ["nats_url"]
 

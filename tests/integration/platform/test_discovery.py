@@ -25,7 +25,7 @@ from shoplab.platform.discovery.registry.registration import registered
 from shoplab.platform.discovery.registry.resolver import RegistryResolver
 from shoplab.platform.messaging.streams import Topology
 
-from .nats_server import nats_url
+from ..nats_server import nats_url
 
 __all__ = ["nats_url"]
 

@@ -22,7 +22,7 @@ from shoplab.platform.discovery import Instance
 from shoplab.platform.discovery.static import StaticResolver
 from shoplab.platform.settings import PlatformSettings
 
-from .serving import served
+from ..serving import served
 from .test_gateway import (
     API_AUDIENCE,
     ISSUER,

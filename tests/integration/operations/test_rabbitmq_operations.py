@@ -26,7 +26,7 @@ from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
 from shoplab.platform.messaging.streams import Topology
 from shoplab.runtime.ports import free_ports
 
-from .rabbitmq import rabbitmq_url, topology
+from ..rabbitmq import rabbitmq_url, topology
 
 __all__ = ["rabbitmq_url", "topology"]
 

@@ -17,7 +17,7 @@ from shoplab.payments.adapters.tables import MIGRATIONS as PAYMENTS
 from shoplab.platform.persistence.database import Database, ensure_database
 from shoplab.platform.persistence.migrate import Migrations, upgrade
 
-from .databases import fresh_database, skip_without_postgres
+from ..databases import fresh_database, skip_without_postgres
 
 ALL = [CATALOG, HISTORY, IDENTITY, INVENTORY, NOTIFICATIONS, ORDERS, PAYMENTS]
 

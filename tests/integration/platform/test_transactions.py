@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from shoplab.platform.persistence.database import Database
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
-from .databases import fresh_database, skip_without_postgres
+from ..databases import fresh_database, skip_without_postgres
 
 metadata = MetaData()
 COUNTER = Table("lab_counter", metadata, Column("id", Integer, primary_key=True))

@@ -24,7 +24,7 @@ from shoplab.platform.messaging.streams import Retention, Topology
 from shoplab.platform.settings import PlatformSettings
 from shoplab.platform.time import now
 
-from .nats_server import nats_url
+from ..nats_server import nats_url
 
 __all__ = ["nats_url"]
 

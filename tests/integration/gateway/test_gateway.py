@@ -66,8 +66,8 @@ from shoplab.platform.internal_auth import (
 )
 from shoplab.platform.settings import PlatformSettings
 
-from .problems import assert_problem
-from .serving import served
+from ..problems import assert_problem
+from ..serving import served
 
 ISSUER, API_AUDIENCE = "shoplab-identity", "shoplab-api"
 BODY_LIMIT = 2_048

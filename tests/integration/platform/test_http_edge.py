@@ -15,7 +15,7 @@ from shoplab.platform.http.internal_guard import ServiceGuard
 from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.resilience import deadline
 
-from .problems import assert_problem
+from ..problems import assert_problem
 
 LIMIT = 2_048
 

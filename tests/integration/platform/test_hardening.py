@@ -39,8 +39,8 @@ from shoplab.platform.http.server import uvicorn_config
 from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.settings import PlatformSettings
 
-from .problems import assert_problem
-from .serving import serving
+from ..problems import assert_problem
+from ..serving import serving
 
 BODY_LIMIT = 2_048
 HEADER_LIMIT = 2_048

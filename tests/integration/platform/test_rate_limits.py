@@ -37,7 +37,7 @@ from shoplab.platform.internal_auth import ensure_service_secret
 from shoplab.platform.rate_limits import InMemoryWindows, Policy, PrunedInPlace, RateLimiter
 from shoplab.platform.settings import PlatformSettings
 
-from .redis_server import redis_prefix, redis_url
+from ..redis_server import redis_prefix, redis_url
 
 __all__ = ["redis_prefix", "redis_url"]
 

@@ -30,8 +30,8 @@ from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
 
-from .inventory import context
-from .nats_server import nats_url
+from ..inventory import context
+from ..nats_server import nats_url
 
 __all__ = ["context", "nats_url"]
 

@@ -21,7 +21,7 @@ from shoplab.platform.messaging.errors import BrokerUnreachable
 from shoplab.platform.messaging.streams import DEAD_LETTER_PREFIX, DEAD_LETTERS
 from shoplab.runtime.ports import free_ports
 
-from . import nats_server
+from .. import nats_server
 
 nats_url = nats_server.nats_url
 

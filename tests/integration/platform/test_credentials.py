@@ -39,8 +39,8 @@ from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.settings import PlatformSettings
 from shoplab.services import SERVICES
 
-from .problems import assert_problem
-from .serving import served
+from ..problems import assert_problem
+from ..serving import served
 
 ISSUER, API_AUDIENCE = "shoplab-identity", "shoplab-api"
 INTERNAL_PRINCIPALS = [

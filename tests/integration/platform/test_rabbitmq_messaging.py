@@ -26,8 +26,8 @@ from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, declare
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 
-from .inventory import context
-from .rabbitmq import rabbitmq_url, topology
+from ..inventory import context
+from ..rabbitmq import rabbitmq_url, topology
 
 __all__ = ["context", "rabbitmq_url", "topology"]
 

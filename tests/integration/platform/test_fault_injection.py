@@ -16,7 +16,7 @@ from shoplab.platform.internal_auth import (
 from shoplab.platform.messaging.jetstream.bus import NatsBus
 from shoplab.platform.messaging.streams import Topology
 
-from .nats_server import nats_url
+from ..nats_server import nats_url
 
 __all__ = ["nats_url"]
 
