@@ -41,7 +41,7 @@ SUITE_RATE_LIMITS = {
     "SHOPLAB_RATE_LIMIT_LOGIN": "1000/second",
     "SHOPLAB_RATE_LIMIT_FAILED_LOGINS_PER_ADDRESS": "1000/second",
     "SHOPLAB_RATE_LIMIT_READS": "1000/second",
-    "SHOPLAB_RATE_LIMIT_PLACEMENT": "100/second;150/minute",
+    "SHOPLAB_RATE_LIMIT_PLACEMENT": "100/second",
 }
 """Every client of the suite comes from 127.0.0.1, a test's customers poll their orders many
 times a second, and the probes of bad input fail thousands of sign-ups: the per-address and read

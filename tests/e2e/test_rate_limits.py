@@ -1,9 +1,10 @@
 """Rate limits at the front door, through the public API of the monolith and the gateway.
 
-The suite's systems run with a placement quota of 100 a second and 150 a minute per customer
-(``SUITE_RATE_LIMITS``), and the default failed sign-in quota (5 a minute per account). A burst
-of 200 meets the first on a fast machine and the second on a slow one: either way some are
-refused, whatever the load.
+The suite's systems run with a placement quota of 100 a second per customer
+(``SUITE_RATE_LIMITS``), and the default failed sign-in quota (5 a minute per account). The
+burst test starts systems of its own with 10 a second and 50 a minute: a burst of 200 meets
+the first on a fast machine and the second on a slow one, so some are refused whatever the
+load, and no other test's customers (the administrator among them) spend its quota.
 """
 
 from __future__ import annotations
@@ -11,35 +12,44 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from .api import Customer, System, assert_problem, expect_json, registration
-from .launcher import SUITE_RATE_LIMITS
+from .launcher import mode_params, running
 from .shop import list_products, order_body, post_order, set_stock
 
 pytestmark = pytest.mark.lifecycle_only
 
 BURST = 200
+BURST_QUOTA = {"SHOPLAB_RATE_LIMIT_PLACEMENT": "10/second;50/minute"}
 PER_SECOND, PER_MINUTE = (
-    int(quota.split("/")[0])
-    for quota in SUITE_RATE_LIMITS["SHOPLAB_RATE_LIMIT_PLACEMENT"].split(";")
+    int(quota.split("/")[0]) for quota in BURST_QUOTA["SHOPLAB_RATE_LIMIT_PLACEMENT"].split(";")
 )
 FAILED_SIGN_INS_ALLOWED = 5
 RATE_LIMIT = re.compile(r'^"placement-(1|60)s";r=(?P<r>\d+);t=(?P<t>\d+)$')
 
 
+@pytest.fixture(params=mode_params(lifecycle=True))
+def quota_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
+    """A system of its own with a tight placement quota."""
+    with running(request.param, tmp_path / "shoplab", env=BURST_QUOTA) as launched:
+        yield System.of(launched)
+
+
 async def test_a_burst_by_one_customer_is_refused_while_another_customer_places_orders(
-    system: System,
-    client: httpx.AsyncClient,
-    admin: dict[str, str],
-    customer: Customer,
-    other_customer: Customer,
+    quota_system: System,
 ) -> None:
-    sku = (await list_products(client))[-1]["sku"]
+    system = quota_system
     limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
     async with httpx.AsyncClient(base_url=system.base_url, timeout=30, limits=limits) as client:
+        admin = await system.admin_headers(client)
+        customer = await system.register_customer(client)
+        other_customer = await system.register_customer(client)
+        sku = (await list_products(client))[-1]["sku"]
         await set_stock(client, admin, sku, 1_000_000)
         body = order_body([(sku, 1)], "pm_card_visa")
 
