@@ -6,6 +6,10 @@ control test shows that a correctly minted token is accepted. The header checks 
 RFC 8725: a token that names a key to fetch (``jku``, ``x5u``), carries one (``jwk``,
 ``x5c``), declares ``crit`` extensions, or is not typed ``at+jwt`` is refused even when the
 system's own key signed it. An internal token (the microservices' own kind) counts as none.
+
+Tokens are checked at the edge, before any database or broker: the modes that vary only
+behind it (PostgreSQL, RabbitMQ, choreography, scaled) add nothing here, so the module runs
+against the monolith and the microservices (``lifecycle_only``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from shoplab.platform.auth import Principal
 from shoplab.platform.internal_auth import SECRET_FILE, ServiceCredentials
 
 from .api import Customer, System, assert_problem, expect_json
+
+pytestmark = pytest.mark.lifecycle_only
 
 
 def b64url(data: bytes) -> str:

@@ -1,4 +1,9 @@
-"""Bad input on POST /api/orders: every invalid placement is refused and creates nothing."""
+"""Bad input on POST /api/orders: every invalid placement is refused and creates nothing.
+
+Input is refused at the edge, before any database or broker: the modes that vary only
+behind it (PostgreSQL, RabbitMQ, choreography, scaled) add nothing here, so the module runs
+against the monolith and the microservices (``lifecycle_only``).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from .shop import (
     set_stock,
     wait_order,
 )
+
+pytestmark = pytest.mark.lifecycle_only
 
 BodyFactory = Callable[[list[str]], Any]
 

@@ -7,9 +7,11 @@ their bootstraps: descriptions and prices to catalog, quantities to inventory.
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from shoplab.catalog.bootstrap import CatalogContext
-from shoplab.inventory.bootstrap import InventoryContext
+if TYPE_CHECKING:  # a service process imports only its own context (``services``)
+    from shoplab.catalog.bootstrap import CatalogContext
+    from shoplab.inventory.bootstrap import InventoryContext
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,11 @@ def products() -> list[SeedProduct]:
     return [SeedProduct(**item) for item in json.loads(text)]
 
 
-async def seed_catalog(catalog: CatalogContext) -> None:
+async def seed_catalog(catalog: "CatalogContext") -> None:
     """Descriptions and prices, for the products the catalog does not have yet."""
     await catalog.add_missing(products())
 
 
-async def seed_inventory(inventory: InventoryContext) -> None:
+async def seed_inventory(inventory: "InventoryContext") -> None:
     """Stock levels, for the skus inventory does not count yet."""
     await inventory.add_missing({p.sku: p.on_hand for p in products()})
