@@ -24,9 +24,13 @@ MICROSERVICES = next(mode for mode in MODES if mode.name == "microservices")
 SLOW_MS = 5000
 
 
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Launched]:
-    with running(MICROSERVICES, tmp_path / "shoplab") as launched:
+pytestmark = pytest.mark.xdist_group("degradation")  # one worker, so one system for the module
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
+    """One system for the module: each test leaves it without a fault, as it found it."""
+    with running(MICROSERVICES, tmp_path_factory.mktemp("degradation") / "shoplab") as launched:
         yield launched
 
 
