@@ -122,14 +122,6 @@ MODES: tuple[ModeSpec, ...] = (
         broker_url_env=RABBITMQ_URL_ENV,
         lifecycle=False,
     ),
-    ModeSpec(
-        name="microservices-rabbitmq-choreography",
-        cli_mode="microservices",
-        external_broker=True,
-        broker_url_env=RABBITMQ_URL_ENV,
-        lifecycle=False,
-        extra_args=("--saga", "choreography"),
-    ),
 )
 
 

@@ -1,5 +1,6 @@
-"""The choreographed saga over a real NATS JetStream: orders, inventory and payments reacting
-to each other's events, each with its own database, bus, inbox and outbox relay.
+"""The choreographed saga over a real broker: orders, inventory and payments reacting to each
+other's events, each with its own database, bus, inbox and outbox relay. Every test runs on
+NATS JetStream and on RabbitMQ (the e2e suite runs choreography on NATS only).
 
 No orchestrator runs: orders only publishes ``OrderPlaced`` (and a cancellation request)
 and settles the order from the events it sees. Catalog's prices and payments' accepted
@@ -36,15 +37,19 @@ from shoplab.payments.bootstrap import PaymentsContext
 from shoplab.payments.domain.model import Payment
 from shoplab.payments.service_layer import services as payments
 from shoplab.platform.auth import Principal
+from shoplab.platform.messaging.bus import Bus
 from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.platform.messaging.rabbitmq.bus import RabbitBus
+from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, delete_namespace
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
 
 from ..databases import backends, fresh_database, skip_without_postgres
 from ..nats_server import nats_url
+from ..rabbitmq import rabbitmq_url
 
-__all__ = ["nats_url"]
+__all__ = ["nats_url", "rabbitmq_url"]
 
 SKU = "SKU-1"
 PRICE = Price(unit_price_cents=500, currency="USD")
@@ -123,8 +128,25 @@ async def database_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Async
         yield urls
 
 
+@dataclass(frozen=True)
+class Broker:
+    url: str
+    bus: Callable[..., Bus]
+    cleanup: Callable[[Topology], Awaitable[object]]
+
+
+@pytest.fixture(params=["nats", "rabbitmq"])
+def broker(request: pytest.FixtureRequest) -> Broker:
+    """The throwaway NATS server, or the machine's RabbitMQ; each leaves nothing behind."""
+    if request.param == "nats":
+        url = request.getfixturevalue("nats_url")
+        return Broker(url, NatsBus, lambda topology: _delete_streams(url, topology))
+    url = request.getfixturevalue("rabbitmq_url")
+    return Broker(url, RabbitBus, lambda topology: delete_namespace(url, RabbitTopology(topology)))
+
+
 @pytest.fixture
-async def shop(nats_url: str, database_urls: list[str]) -> AsyncIterator[Shop]:
+async def shop(broker: Broker, database_urls: list[str]) -> AsyncIterator[Shop]:
     """Three contexts, each with its own database, bus and relay, in a namespace of its own."""
     topology = Topology(namespace=f"c{uuid.uuid4().hex[:12]}")
     databases = [Database(url) for url in database_urls]
@@ -146,10 +168,10 @@ async def shop(nats_url: str, database_urls: list[str]) -> AsyncIterator[Shop]:
         (databases[1], inventory_tables.outbox, inventory_context.choreography_subscriptions()),
         (databases[2], payment_tables.outbox, payments_context.choreography_subscriptions()),
     ]
-    buses: list[NatsBus] = []
+    buses: list[Bus] = []
     relays: list[asyncio.Task[None]] = []
     for index, (database, outbox, subscriptions) in enumerate(parts):
-        bus = NatsBus(nats_url, service=f"choreography-{index}", topology=topology)
+        bus = broker.bus(broker.url, service=f"choreography-{index}", topology=topology)
         bus.subscribe(subscriptions)
         await bus.start()
         buses.append(bus)
@@ -165,7 +187,7 @@ async def shop(nats_url: str, database_urls: list[str]) -> AsyncIterator[Shop]:
             await bus.stop()
         for database in databases:
             await database.dispose()
-        await _delete_streams(nats_url, topology)
+        await broker.cleanup(topology)
 
 
 async def _delete_streams(url: str, topology: Topology) -> None:
@@ -248,6 +270,7 @@ async def test_a_short_stock_rejects_and_payments_charges_nothing(shop: Shop) ->
         assert await uow.payments.get(placed.order_id) is None
 
 
+@pytest.mark.parametrize("broker", ["nats"], indirect=True)  # it reads and writes the streams
 async def test_every_event_delivered_twice_changes_nothing(
     shop: Shop, jetstream: JetStreamContext
 ) -> None:
