@@ -18,7 +18,6 @@ from rich.table import Table
 
 from shoplab.cli.options import AsJson, DataDir
 from shoplab.cli.output import console, fail, ports
-from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE
 from shoplab.runtime import state
 from shoplab.runtime.broker import NatsServerNotFound, without_password
 from shoplab.runtime.health import probe_all
@@ -152,6 +151,8 @@ def _print_started(supervisor: Supervisor, data_dir: Path, started: float) -> No
     console.print(f"API docs: {url}/api/docs    data folder: {data_dir}")
     if supervisor.broker_url is not None:
         console.print(f"broker: {without_password(supervisor.broker_url)}")
+    from shoplab.identity.bootstrap import ADMIN_PASSWORD_FILE  # the context, once it started
+
     password_file = data_dir / ADMIN_PASSWORD_FILE
     if password_file.exists() and password_file.stat().st_mtime >= started:
         password = password_file.read_text().strip()
