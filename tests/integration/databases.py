@@ -10,6 +10,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from shoplab.platform.persistence.database import Database
+
 POSTGRES_ENV = "SHOPLAB_TEST_POSTGRES_URL"
 
 
@@ -48,3 +50,10 @@ async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
     finally:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.close()
+
+
+async def count_rows(database: Database, table: str, where: str = "") -> int:
+    """How many rows ``table`` holds (``where``: an SQL condition on them), committed."""
+    async with database.transaction(read_only=True) as sql:
+        row = await sql.one(f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else ""))
+    return int(row[0]) if row else 0

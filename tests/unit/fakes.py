@@ -148,11 +148,11 @@ class FakeUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         self._outbox.append(envelope)
         return envelope
 
-    async def already_handled(self, consumer: str, message_id: str) -> bool:
-        return self.inbox.has(consumer, message_id)
-
-    async def record_handled(self, consumer: str, message_id: str) -> None:
+    async def first_delivery(self, consumer: str, message_id: str) -> bool:
+        if self.inbox.has(consumer, message_id):
+            return False
         self.inbox.record(consumer, message_id)
+        return True
 
     def messages(self, kind: type[M]) -> list[M]:
         """The committed messages of ``kind``, oldest first."""

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.catalog.adapters.remote import GrpcStockAvailability
 from shoplab.catalog.adapters.tables import MIGRATIONS
@@ -21,7 +20,7 @@ from shoplab.catalog.service_layer.unit_of_work import SqlCatalogUnitOfWork
 from shoplab.contracts.contexts import context_named
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
 
 NAME = "catalog"
@@ -46,7 +45,7 @@ class CatalogContext:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlCatalogUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlCatalogUnitOfWork:
         return SqlCatalogUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
@@ -60,7 +59,7 @@ class CatalogContext:
         return grpc_api.grpc_service(self.uow)
 
     async def prices(
-        self, skus: Iterable[str], *, join: AsyncSession | None = None
+        self, skus: Iterable[str], *, join: Transaction | None = None
     ) -> dict[str, Product]:
         """The listed products among ``skus``, read in the caller's transaction when joined."""
         return await services.price_list(self.uow(join=join), skus)

@@ -8,7 +8,6 @@ import secrets
 
 import structlog
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.identity.adapters.passwords import Argon2Hasher
 from shoplab.identity.adapters.sign_in_throttle import RateLimitedSignIns
@@ -19,7 +18,7 @@ from shoplab.identity.entrypoints.api import build_router
 from shoplab.identity.service_layer import services
 from shoplab.identity.service_layer.unit_of_work import SqlIdentityUnitOfWork
 from shoplab.platform.host import ServiceHost, ServiceParts
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.rate_limits import Policy, RateLimiter
 from shoplab.platform.secret_files import write_new_secret
@@ -60,7 +59,7 @@ class IdentityContext:
             Policy.parse("failed-logins", settings.rate_limit_failed_logins),
         )
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlIdentityUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlIdentityUnitOfWork:
         return SqlIdentityUnitOfWork(self.database, join=join)
 
     async def start(self) -> str | None:

@@ -9,7 +9,6 @@ also in reaction to the events of orders and payments.
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.commands import CommitStock, ReleaseStock, ReserveStock, ReturnStock
 from shoplab.contracts.contexts import context_named
@@ -24,7 +23,7 @@ from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
 
 NAME = "inventory"
@@ -36,7 +35,7 @@ class InventoryContext:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlInventoryUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlInventoryUnitOfWork:
         return SqlInventoryUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
@@ -101,18 +100,18 @@ class InventoryContext:
         return item.available
 
     async def reserve(
-        self, order_id: str, quantities: Mapping[str, int], *, join: AsyncSession | None = None
+        self, order_id: str, quantities: Mapping[str, int], *, join: Transaction | None = None
     ) -> bool:
         """Hold stock for every line of an order, or none; False when any line is short."""
         return await services.reserve(self.uow(join=join), order_id, quantities)
 
-    async def commit_reservation(self, order_id: str, *, join: AsyncSession | None = None) -> None:
+    async def commit_reservation(self, order_id: str, *, join: Transaction | None = None) -> None:
         await services.commit_reservation(self.uow(join=join), order_id)
 
-    async def release_reservation(self, order_id: str, *, join: AsyncSession | None = None) -> None:
+    async def release_reservation(self, order_id: str, *, join: Transaction | None = None) -> None:
         await services.release_reservation(self.uow(join=join), order_id)
 
-    async def return_stock(self, order_id: str, *, join: AsyncSession | None = None) -> None:
+    async def return_stock(self, order_id: str, *, join: Transaction | None = None) -> None:
         await services.return_stock(self.uow(join=join), order_id)
 
     async def add_missing(self, levels: Mapping[str, int]) -> None:

@@ -46,7 +46,7 @@ class Monolith:
             url,
             fsync=settings.fsync,
             pool_size=settings.database_pool_size,
-            inline=settings.sqlite_inline,
+            trace_statements=settings.trace_sql,
         )
         self.catalog = CatalogContext(self.database)
         self.inventory = InventoryContext(self.database)

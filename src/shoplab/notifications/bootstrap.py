@@ -5,7 +5,6 @@ It tells customers the outcome of their orders, from the events of identity and 
 """
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.contexts import context_named
 from shoplab.contracts.events import (
@@ -28,7 +27,7 @@ from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
 
 NAME = "notifications"
@@ -45,7 +44,7 @@ class NotificationsContext:
         self.outbox = tables.outbox
         """Where ``NotificationSent`` waits for the relay, in the notification's transaction."""
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlNotificationsUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlNotificationsUnitOfWork:
         return SqlNotificationsUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:

@@ -15,7 +15,6 @@ with a saga in the style ``SHOPLAB_SAGA`` chooses:
 from collections.abc import Callable
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.views import OrderView
 from shoplab.orders.adapters.remote import GrpcPaymentMethods, GrpcPriceList
@@ -39,14 +38,15 @@ from shoplab.orders.settings import OrdersSettings
 from shoplab.platform.auth import Authenticator, Principal
 from shoplab.platform.host import ServiceHost, ServiceParts, every
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
+from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 TIMER_SECONDS = 0.5
 """How often the orchestrated saga's timer looks for late steps."""
 
-PartnersOf = Callable[[AsyncSession], Partners]
-"""The other contexts, joined to the session of one order's transaction (the monolith)."""
+PartnersOf = Callable[[SqlUnitOfWork], Partners]
+"""The other contexts, joined to the transaction of one order's unit of work (the monolith)."""
 
 
 class OrdersContext:
@@ -61,13 +61,13 @@ class OrdersContext:
         """Orders in the monolith: stock and payment are settled inside the order's transaction."""
 
         def connect(uow: SqlOrdersUnitOfWork) -> Collaborators:
-            joined = partners(uow.session)
+            joined = partners(uow)
             settlement = SettleInTransaction(joined.stock, joined.payments)
             return Collaborators(joined.prices, joined.methods, settlement)
 
         return cls(database, connect)
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlOrdersUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlOrdersUnitOfWork:
         return SqlOrdersUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:

@@ -7,7 +7,6 @@ of orders and inventory.
 """
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts.commands import ChargePayment, RefundPayment, VoidPayment
 from shoplab.contracts.contexts import context_named
@@ -24,7 +23,7 @@ from shoplab.platform.auth import Authenticator
 from shoplab.platform.grpc.server import GrpcService
 from shoplab.platform.host import ServiceHost, ServiceParts
 from shoplab.platform.messaging.consumers import Subscription, idempotent_consumer
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
 
 NAME = "payments"
@@ -37,7 +36,7 @@ class PaymentsContext:
         self.database = database
         self.processor: CardProcessor = processor or TestCardProcessor()
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlPaymentsUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlPaymentsUnitOfWork:
         return SqlPaymentsUnitOfWork(self.database, join=join)
 
     async def migrate(self) -> None:
@@ -95,14 +94,14 @@ class PaymentsContext:
         currency: str,
         method: str,
         *,
-        join: AsyncSession | None = None,
+        join: Transaction | None = None,
     ) -> ChargeOutcome:
         """Charge an order once; asking again answers the first outcome."""
         return await services.charge(
             self.uow(join=join), self.processor, order_id, amount_cents, currency, method
         )
 
-    async def refund(self, order_id: str, *, join: AsyncSession | None = None) -> int:
+    async def refund(self, order_id: str, *, join: Transaction | None = None) -> int:
         """Refund an order's payment in full; returns the cents refunded in all."""
         return await services.refund(self.uow(join=join), order_id)
 

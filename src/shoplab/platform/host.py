@@ -101,7 +101,7 @@ class ServiceHost:
             database_url_for(name, settings),
             fsync=settings.fsync,
             pool_size=settings.database_pool_size,
-            inline=settings.sqlite_inline,
+            trace_statements=settings.trace_sql,
         )
         self.credentials = ServiceCredentials(load_service_secret(settings.data_dir), issuer=name)
         self.auth = Authenticator(self.credentials)

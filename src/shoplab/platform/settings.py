@@ -57,9 +57,6 @@ class PlatformSettings(BaseSettings):
     ``max_connections`` (100 by default; a scaled run has ten processes or more)."""
     fsync: bool = False
     """True: every commit is synced to disk (survives a power loss, not only a crash)."""
-    sqlite_inline: bool = True
-    """Run SQLite calls on the event loop's thread (``platform.sqlite_inline``); false when
-    several processes write one SQLite file (``--scale``), where a call may wait."""
     broker_url: str | None = None
     """``nats://host:port`` or ``amqp://user:password@host:port/`` (microservices mode)."""
     broker_namespace: str = ""

@@ -167,8 +167,6 @@ def _service_spec(
         env[f"SHOPLAB_{context.upper()}_DATABASE_URL"] = service_database_url(
             options.database_url, context
         )
-    elif options.scale.get(context, 1) > 1:  # several writers of one SQLite file
-        env["SHOPLAB_SQLITE_INLINE"] = "false"
     http = ports["http"]
     argv = [sys.executable, "-m", "shoplab.services", context, "--port", str(http)]
     return ProcessSpec(f"{context}-{number}", argv, ports, http_ready_url(http), env)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from shoplab.inventory.adapters.tables import reservations
 from shoplab.inventory.service_layer import services as inventory
@@ -16,6 +15,8 @@ from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.services import IdempotencyKeyReused, place_order
 from shoplab.payments.domain.model import ChargeOutcome
 from shoplab.platform.settings import PlatformSettings
+
+from ..databases import count_rows
 
 
 class BrokenProcessor:
@@ -66,9 +67,8 @@ async def test_a_failure_midway_rolls_back_every_context(monolith: Monolith) -> 
         await place_order(monolith.orders.uow(), monolith.orders.connect, command)
     level = await inventory.stock_level(monolith.inventory.uow(), "MS-002")
     assert (level.on_hand, level.reserved) == (5, 0)
-    async with monolith.database.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(orders)) == 0
-        assert await session.scalar(select(func.count()).select_from(reservations)) == 0
+    assert await count_rows(monolith.database, orders.name) == 0
+    assert await count_rows(monolith.database, reservations.name) == 0
 
 
 async def test_concurrent_requests_with_one_idempotency_key_place_one_order(

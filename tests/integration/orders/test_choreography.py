@@ -17,7 +17,6 @@ from pathlib import Path
 import nats
 import pytest
 from nats.js import JetStreamContext
-from sqlalchemy import func, select
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.inventory.adapters import tables as inventory_tables
@@ -45,7 +44,7 @@ from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
 
-from ..databases import backends, fresh_database, skip_without_postgres
+from ..databases import backends, count_rows, fresh_database, skip_without_postgres
 from ..nats_server import nats_url
 from ..rabbitmq import rabbitmq_url
 
@@ -335,6 +334,4 @@ async def _all_consumed(jetstream: JetStreamContext, topology: Topology) -> bool
 
 async def _charges_announced(shop: Shop) -> int:
     outbox = payment_tables.outbox
-    async with shop.payments.database.readers() as session:
-        query = select(func.count()).select_from(outbox).where(outbox.c.subject.like("%Charged"))
-        return int((await session.execute(query)).scalar_one())
+    return await count_rows(shop.payments.database, outbox.name, "subject LIKE '%Charged'")

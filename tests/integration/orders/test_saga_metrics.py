@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplab.contracts import events
 from shoplab.contracts.envelope import Envelope, Message
@@ -28,7 +27,7 @@ from shoplab.orders.service_layer.ports import Collaborators, Price, Settlement
 from shoplab.orders.service_layer.unit_of_work import SqlOrdersUnitOfWork
 from shoplab.platform.auth import Principal
 from shoplab.platform.messaging.consumers import Subscription
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
 
 SKU = "SKU-1"
 TIMEOUTS = Timeouts(step=timedelta(seconds=5), attempts=6)
@@ -54,20 +53,20 @@ class InboxFaults:
 
 
 class FlakyUnitOfWork(SqlOrdersUnitOfWork):
-    """Fails writing the inbox record while ``faults`` says so: after the handler's effects,
-    before the commit, as a database lost at that moment would."""
+    """Fails committing while ``faults`` says so: after the handler's effects and the inbox
+    record, as a database lost at that moment would."""
 
     def __init__(
-        self, database: Database, *, join: AsyncSession | None = None, faults: InboxFaults
+        self, database: Database, *, join: Transaction | None = None, faults: InboxFaults
     ) -> None:
         super().__init__(database, join=join)
         self._faults = faults
 
-    async def record_handled(self, consumer: str, message_id: str) -> None:
-        if self._faults.failures_left:
+    async def commit(self) -> None:
+        if self._joined is None and self._faults.failures_left:
             self._faults.failures_left -= 1
             raise ConnectionError("the database went away")
-        await super().record_handled(consumer, message_id)
+        await super().commit()
 
 
 class FlakyOrders(OrdersContext):
@@ -76,7 +75,7 @@ class FlakyOrders(OrdersContext):
         super().__init__(database, lambda _uow: collaborators)
         self.faults = InboxFaults()
 
-    def uow(self, *, join: AsyncSession | None = None) -> SqlOrdersUnitOfWork:
+    def uow(self, *, join: Transaction | None = None) -> SqlOrdersUnitOfWork:
         return FlakyUnitOfWork(self.database, join=join, faults=self.faults)
 
 

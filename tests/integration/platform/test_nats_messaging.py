@@ -17,7 +17,6 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
-from sqlalchemy import func, select
 
 from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
@@ -30,6 +29,7 @@ from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
 
+from ..databases import count_rows
 from ..inventory import context
 from ..nats_server import nats_url
 
@@ -79,8 +79,7 @@ async def raw_publish(
 
 
 async def answers(context: InventoryContext) -> int:
-    async with context.database.readers() as session:
-        return int((await session.execute(select(func.count()).select_from(outbox))).scalar_one())
+    return await count_rows(context.database, outbox.name)
 
 
 async def reserved(context: InventoryContext) -> int:

@@ -1,10 +1,11 @@
 """The transactional outbox, its relay, and the idempotent consumer, on real databases."""
 
 import asyncio
-from typing import ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.contracts.events import CustomerRegistered
@@ -58,9 +59,18 @@ def registered(n: int = 1) -> CustomerRegistered:
     return CustomerRegistered(customer_id=f"c{n}", email=f"c{n}@example.com", name="C")
 
 
-async def count(db: Database, query: object) -> int:
-    async with db.sessions() as session:
-        return int(await session.scalar(query))  # type: ignore[call-overload]
+async def count(db: Database, table: Table) -> int:
+    async with db.transaction(read_only=True) as sql:
+        row = await sql.one(f"SELECT count(*) FROM {table.name}")
+    return int(row[0])
+
+
+async def outbox_rows(db: Database) -> list[Any]:
+    async with db.transaction(read_only=True) as sql:
+        return await sql.all(
+            "SELECT position, attempts, dead_at, published_at, last_error FROM lab_outbox"
+            " ORDER BY position"
+        )
 
 
 async def test_a_committed_message_is_relayed_once(db: Database) -> None:
@@ -79,7 +89,7 @@ async def test_a_committed_message_is_relayed_once(db: Database) -> None:
 async def test_a_rolled_back_transaction_leaves_no_message(db: Database) -> None:
     async with LabUnitOfWork(db) as uow:
         await uow.publish(registered())
-    assert await count(db, select(func.count()).select_from(OUTBOX)) == 0
+    assert await count(db, OUTBOX) == 0
 
 
 async def test_a_failing_publish_is_retried_then_dead_lettered(db: Database) -> None:
@@ -89,12 +99,12 @@ async def test_a_failing_publish_is_retried_then_dead_lettered(db: Database) -> 
     recorder = Recorder(failures=1_000)
     relay = OutboxRelay(db, [OUTBOX], recorder, max_attempts=3)
     for _ in range(5):
-        async with db.sessions() as session:  # make the row due again at once
-            await session.execute(OUTBOX.update().values(next_attempt_at=func.now()))
-            await session.commit()
+        async with db.transaction() as sql:  # make the row due again at once
+            await sql.execute(
+                "UPDATE lab_outbox SET next_attempt_at = :now", {"now": datetime.now(UTC)}
+            )
         await relay.drain()
-    async with db.sessions() as session:
-        row = (await session.execute(select(OUTBOX))).one()
+    [row] = await outbox_rows(db)
     assert row.attempts == 3
     assert row.dead_at is not None
     assert row.published_at is None
@@ -117,8 +127,7 @@ async def test_an_unreachable_broker_costs_no_attempt_and_dead_letters_nothing(
     down = OutboxRelay(db, [OUTBOX], Unreachable(), max_attempts=2)
     for _ in range(5):
         assert await down.drain() == 0
-    async with db.sessions() as session:
-        row = (await session.execute(select(OUTBOX))).one()
+    [row] = await outbox_rows(db)
     assert (row.attempts, row.dead_at, row.published_at) == (0, None, None)
     recorder = Recorder()
     assert await OutboxRelay(db, [OUTBOX], recorder).drain() == 1
@@ -140,7 +149,9 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(db: Databas
 
 
 async def remember(message: CustomerRegistered, _envelope: Envelope, uow: LabUnitOfWork) -> None:
-    await uow.session.execute(insert(EFFECTS).values(email=message.email))
+    await uow.sql.execute(
+        "INSERT INTO lab_effects (email) VALUES (:email)", {"email": message.email}
+    )
 
 
 async def test_a_duplicate_delivery_has_one_effect(db: Database) -> None:
@@ -150,7 +161,7 @@ async def test_a_duplicate_delivery_has_one_effect(db: Database) -> None:
     envelope = Envelope.wrap(registered())
     await subscription.handle(envelope)
     await subscription.handle(envelope)
-    assert await count(db, select(func.count()).select_from(EFFECTS)) == 1
+    assert await count(db, EFFECTS) == 1
 
 
 async def test_concurrent_duplicates_have_one_effect(db: Database) -> None:
@@ -159,8 +170,8 @@ async def test_concurrent_duplicates_have_one_effect(db: Database) -> None:
     )
     envelope = Envelope.wrap(registered())
     await asyncio.gather(*(subscription.handle(envelope) for _ in range(5)), return_exceptions=True)
-    assert await count(db, select(func.count()).select_from(EFFECTS)) == 1
-    assert await count(db, select(func.count()).select_from(INBOX)) == 1
+    assert await count(db, EFFECTS) == 1
+    assert await count(db, INBOX) == 1
 
 
 async def test_the_in_process_publisher_routes_by_subject(db: Database) -> None:
@@ -173,8 +184,10 @@ async def test_the_in_process_publisher_routes_by_subject(db: Database) -> None:
         await uow.publish(registered(2))
         await uow.commit()
     assert await OutboxRelay(db, [OUTBOX], publisher).drain() == 2
-    async with db.sessions() as session:
-        emails = (await session.scalars(select(EFFECTS.c.email).order_by(EFFECTS.c.email))).all()
+    async with db.transaction(read_only=True) as sql:
+        emails = [
+            row.email for row in await sql.all("SELECT email FROM lab_effects ORDER BY email")
+        ]
     assert emails == ["c1@example.com", "c2@example.com"]
 
 
@@ -183,15 +196,12 @@ async def test_an_unreadable_row_is_dead_lettered_without_blocking_the_next(db: 
         await uow.publish(registered(1))
         await uow.publish(registered(2))
         await uow.commit()
-    async with db.sessions() as session:
-        first = await session.scalar(select(func.min(OUTBOX.c.position)))
-        await session.execute(
-            OUTBOX.update().where(OUTBOX.c.position == first).values(envelope="{not json")
+    first = (await outbox_rows(db))[0].position
+    async with db.transaction() as sql:
+        await sql.execute(
+            "UPDATE lab_outbox SET envelope = '{not json' WHERE position = :p", {"p": first}
         )
-        await session.commit()
     recorder = Recorder()
     assert await OutboxRelay(db, [OUTBOX], recorder, max_attempts=1).drain() == 1
     assert [e.payload["customer_id"] for e in recorder.received] == ["c2"]
-    async with db.sessions() as session:
-        dead = await session.scalar(select(OUTBOX.c.dead_at).where(OUTBOX.c.position == first))
-    assert dead is not None
+    assert (await outbox_rows(db))[0].dead_at is not None

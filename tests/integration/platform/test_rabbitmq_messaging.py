@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
-from sqlalchemy import func, select
 
 from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
@@ -26,6 +25,7 @@ from shoplab.platform.messaging.rabbitmq.topology import RabbitTopology, declare
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 
+from ..databases import count_rows
 from ..inventory import context
 from ..rabbitmq import rabbitmq_url, topology
 
@@ -66,8 +66,7 @@ async def raw_publish(
 
 
 async def answers(context: InventoryContext) -> int:
-    async with context.database.readers() as session:
-        return int((await session.execute(select(func.count()).select_from(outbox))).scalar_one())
+    return await count_rows(context.database, outbox.name)
 
 
 async def reserved(context: InventoryContext) -> int:
@@ -291,9 +290,7 @@ def _ignore(consumer: str) -> Subscription:
 
 
 async def _unpublished(context: InventoryContext) -> int:
-    async with context.database.readers() as session:
-        query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-        return int((await session.execute(query)).scalar_one())
+    return await count_rows(context.database, outbox.name, "published_at IS NULL")
 
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:

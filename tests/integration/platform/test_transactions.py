@@ -4,7 +4,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table
 from sqlalchemy.exc import DBAPIError
 
 from shoplab.platform.persistence.database import Database
@@ -20,10 +20,10 @@ async def test_a_reader_does_not_wait_for_a_writer(database: Database) -> None:
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     async with SqlUnitOfWork(database) as writer:
-        await writer.session.execute(insert(COUNTER).values(id=1))  # holds the write lock
+        await writer.sql.execute("INSERT INTO lab_counter (id) VALUES (1)")  # the write lock
         async with SqlUnitOfWork(database).read_only() as reader:
-            rows = await asyncio.wait_for(reader.session.execute(select(COUNTER)), 2)
-            assert rows.all() == []  # the writer has not committed
+            rows = await asyncio.wait_for(reader.sql.all("SELECT id FROM lab_counter"), 2)
+            assert rows == []  # the writer has not committed
         await writer.commit()
 
 
@@ -43,4 +43,4 @@ async def _refuses_writes(database: Database) -> None:
         await connection.run_sync(metadata.create_all)
     async with SqlUnitOfWork(database).read_only() as reader:
         with pytest.raises(DBAPIError, match="read-only"):
-            await reader.session.execute(insert(COUNTER).values(id=1))
+            await reader.sql.execute("INSERT INTO lab_counter (id) VALUES (1)")

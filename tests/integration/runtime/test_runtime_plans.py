@@ -245,16 +245,6 @@ def test_instances_of_a_service_share_its_database() -> None:
         assert not any(key.endswith("DATABASE_URL") for key in sqlite[name].env)
 
 
-def test_sqlite_calls_leave_the_loop_only_where_several_processes_write_one_file() -> None:
-    """A call that may wait for another process's write lock must not block the loop."""
-    sqlite = by_name(plan(scale={"orders": 2}))
-    assert sqlite["orders-1"].env["SHOPLAB_SQLITE_INLINE"] == "false"
-    assert sqlite["orders-2"].env["SHOPLAB_SQLITE_INLINE"] == "false"
-    assert "SHOPLAB_SQLITE_INLINE" not in sqlite["payments-1"].env
-    server = by_name(plan(database_url="postgresql://u@h/shop", scale={"orders": 2}))
-    assert "SHOPLAB_SQLITE_INLINE" not in server["orders-1"].env
-
-
 def test_first_instances_are_ready_before_the_others_start() -> None:
     """Instances sharing a database never run its migrations and seeding together."""
     run = plan(scale={"inventory": 3})

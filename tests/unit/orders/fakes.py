@@ -73,6 +73,9 @@ class FakeIdempotencyKeys(FakeRepository[ClaimedKey], IdempotencyKeys):
             self._insert(scoped, ClaimedKey(order_id, fingerprint))
         return self.rows[scoped]
 
+    async def holder(self, customer_id: str, key: str) -> ClaimedKey | None:
+        return self.rows.get(f"{customer_id}/{key}")
+
 
 class FakeOrchestrationRepository(FakeRepository[OrchestratedSaga], OrchestrationRepository):
     async def get(self, order_id: str, *, lock: bool = False) -> OrchestratedSaga | None:

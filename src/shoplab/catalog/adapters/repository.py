@@ -2,24 +2,32 @@
 
 from dataclasses import asdict
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shoplab.catalog.adapters.tables import products
 from shoplab.catalog.domain.model import Product
+from shoplab.platform.persistence.sql import Sql, in_list
+
+COLUMNS = "sku, name, description, price_cents, currency"
+ALL_PRODUCTS = f"SELECT {COLUMNS} FROM catalog_products ORDER BY sku"
+ADD_PRODUCT = (
+    f"INSERT INTO catalog_products ({COLUMNS})"
+    " VALUES (:sku, :name, :description, :price_cents, :currency)"
+)
 
 
 class SqlProductRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
 
     async def all(self) -> list[Product]:
-        rows = await self._session.execute(select(products).order_by(products.c.sku))
-        return [Product(**row._mapping) for row in rows]
+        return [Product(*row) for row in await self._sql.all(ALL_PRODUCTS)]
 
     async def get_many(self, skus: list[str]) -> dict[str, Product]:
-        rows = await self._session.execute(select(products).where(products.c.sku.in_(skus)))
-        return {row.sku: Product(**row._mapping) for row in rows}
+        if not skus:
+            return {}
+        placeholders, params = in_list("sku", skus)
+        rows = await self._sql.all(
+            f"SELECT {COLUMNS} FROM catalog_products WHERE sku IN ({placeholders})", params
+        )
+        return {row.sku: Product(*row) for row in rows}
 
     async def add(self, product: Product) -> None:
-        await self._session.execute(insert(products), asdict(product))
+        await self._sql.execute(ADD_PRODUCT, asdict(product))

@@ -6,10 +6,9 @@ The use cases see ``CatalogUnitOfWork`` and its ``ProductRepository``;
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.catalog.adapters.repository import SqlProductRepository
 from shoplab.catalog.domain.model import Product
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
@@ -32,5 +31,5 @@ class CatalogUnitOfWork(UnitOfWork, Protocol):
 class SqlCatalogUnitOfWork(SqlUnitOfWork, CatalogUnitOfWork):
     products: SqlProductRepository
 
-    def bind(self, session: AsyncSession) -> None:
-        self.products = SqlProductRepository(session)
+    def bind(self, sql: Sql) -> None:
+        self.products = SqlProductRepository(sql)

@@ -7,10 +7,9 @@ up to, which change in one transaction. ``SqlHistoryUnitOfWork`` implements it.
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.history.adapters.repository import SqlHistoryView, SqlPositions
 from shoplab.history.domain.model import OrderHistory
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
@@ -55,6 +54,6 @@ class SqlHistoryUnitOfWork(SqlUnitOfWork, HistoryUnitOfWork):
     view: SqlHistoryView
     positions: SqlPositions
 
-    def bind(self, session: AsyncSession) -> None:
-        self.view = SqlHistoryView(session)
-        self.positions = SqlPositions(session)
+    def bind(self, sql: Sql) -> None:
+        self.view = SqlHistoryView(sql)
+        self.positions = SqlPositions(sql)

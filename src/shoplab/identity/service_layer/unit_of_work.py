@@ -6,11 +6,10 @@ The use cases see ``IdentityUnitOfWork`` and its ``CustomerRepository``;
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.identity.adapters import tables
 from shoplab.identity.adapters.repository import SqlCustomerRepository
 from shoplab.identity.domain.model import Customer
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
@@ -33,5 +32,5 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork, IdentityUnitOfWork):
     outbox = tables.outbox
     customers: SqlCustomerRepository
 
-    def bind(self, session: AsyncSession) -> None:
-        self.customers = SqlCustomerRepository(session)
+    def bind(self, sql: Sql) -> None:
+        self.customers = SqlCustomerRepository(sql)

@@ -7,11 +7,10 @@ one transaction.
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.inventory.adapters import tables
 from shoplab.inventory.adapters.repository import SqlReservationRepository, SqlStockRepository
 from shoplab.inventory.domain.model import Reservation, StockItem
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
@@ -48,6 +47,6 @@ class SqlInventoryUnitOfWork(SqlUnitOfWork, InventoryUnitOfWork):
     stock: SqlStockRepository
     reservations: SqlReservationRepository
 
-    def bind(self, session: AsyncSession) -> None:
-        self.stock = SqlStockRepository(session)
-        self.reservations = SqlReservationRepository(session)
+    def bind(self, sql: Sql) -> None:
+        self.stock = SqlStockRepository(sql)
+        self.reservations = SqlReservationRepository(sql)

@@ -7,11 +7,10 @@ the outbox.
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.notifications.adapters import tables
 from shoplab.notifications.adapters.repository import SqlContactRepository, SqlNotificationLog
 from shoplab.notifications.domain.model import Contact, Notification
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
@@ -40,6 +39,6 @@ class SqlNotificationsUnitOfWork(SqlUnitOfWork, NotificationsUnitOfWork):
     contacts: SqlContactRepository
     notifications: SqlNotificationLog
 
-    def bind(self, session: AsyncSession) -> None:
-        self.contacts = SqlContactRepository(session)
-        self.notifications = SqlNotificationLog(session)
+    def bind(self, sql: Sql) -> None:
+        self.contacts = SqlContactRepository(sql)
+        self.notifications = SqlNotificationLog(sql)

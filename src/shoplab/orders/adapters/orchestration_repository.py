@@ -3,25 +3,38 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shoplab.orders.adapters.tables import sagas
 from shoplab.orders.domain.model import Reason
 from shoplab.orders.domain.orchestration import OrchestratedSaga
 from shoplab.orders.domain.saga import SagaState, StepRecord
-from shoplab.platform.time import utc
+from shoplab.platform.persistence.sql import Sql, from_json, json_text
+
+SAGA = (
+    "SELECT order_id, payment_method, state, attempts, deadline_at, reason, void_pending,"
+    " history FROM orders_sagas WHERE order_id = :order_id"
+)
+ADD_SAGA = (
+    "INSERT INTO orders_sagas (order_id, state, payment_method, attempts, deadline_at, reason,"
+    " void_pending, history, updated_at) VALUES (:order_id, :state, :payment_method,"
+    " :attempts, :deadline_at, :reason, :void_pending, :history, :updated_at)"
+)
+SAVE_SAGA = (
+    "UPDATE orders_sagas SET state = :state, payment_method = :payment_method,"
+    " attempts = :attempts, deadline_at = :deadline_at, reason = :reason,"
+    " void_pending = :void_pending, history = :history, updated_at = :updated_at"
+    " WHERE order_id = :order_id"
+)
+OVERDUE = (
+    "SELECT order_id FROM orders_sagas WHERE deadline_at <= :now ORDER BY deadline_at LIMIT :limit"
+)
 
 
 class SqlOrchestrationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
 
     async def get(self, order_id: str, *, lock: bool = False) -> OrchestratedSaga | None:
-        query = select(sagas).where(sagas.c.order_id == order_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).first()
+        query = SAGA + (self._sql.for_update if lock else "")
+        row = await self._sql.one(query, {"order_id": order_id})
         if row is None:
             return None
         return OrchestratedSaga(
@@ -29,45 +42,41 @@ class SqlOrchestrationRepository:
             payment_method=row.payment_method,
             state=SagaState(row.state),
             attempts=row.attempts,
-            deadline=utc(row.deadline_at) if row.deadline_at else None,
+            deadline=row.deadline_at,
             reason=Reason(row.reason) if row.reason else None,
-            void_pending=row.void_pending,
+            void_pending=bool(row.void_pending),
             history=[
                 StepRecord(item["name"], item["status"], datetime.fromisoformat(item["at"]))
-                for item in row.history
+                for item in from_json(row.history)
             ],
         )
 
     async def add(self, saga: OrchestratedSaga) -> None:
-        await self._session.execute(insert(sagas), {"order_id": saga.order_id, **_columns(saga)})
+        await self._sql.execute(ADD_SAGA, _columns(saga))
 
     async def save(self, saga: OrchestratedSaga) -> None:
-        await self._session.execute(
-            update(sagas).where(sagas.c.order_id == saga.order_id).values(**_columns(saga))
-        )
+        await self._sql.execute(SAVE_SAGA, _columns(saga))
 
     async def overdue(self, now: datetime, limit: int) -> list[str]:
         """Orders whose saga waits for an answer past its deadline, oldest deadline first."""
-        result = await self._session.execute(
-            select(sagas.c.order_id)
-            .where(sagas.c.deadline_at <= now)
-            .order_by(sagas.c.deadline_at)
-            .limit(limit)
-        )
-        return list(result.scalars())
+        rows = await self._sql.all(OVERDUE, {"now": now, "limit": limit})
+        return [row.order_id for row in rows]
 
 
 def _columns(saga: OrchestratedSaga) -> dict[str, Any]:
     return {
+        "order_id": saga.order_id,
         "state": saga.state.value,
         "payment_method": saga.payment_method,
         "attempts": saga.attempts,
         "deadline_at": saga.deadline,
         "reason": saga.reason.value if saga.reason else None,
         "void_pending": saga.void_pending,
-        "history": [
-            {"name": r.name, "status": r.status, "at": r.at.astimezone(UTC).isoformat()}
-            for r in saga.history
-        ],
+        "history": json_text(
+            [
+                {"name": r.name, "status": r.status, "at": r.at.astimezone(UTC).isoformat()}
+                for r in saga.history
+            ]
+        ),
         "updated_at": datetime.now(UTC),
     }

@@ -3,13 +3,8 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shoplab.orders.adapters.tables import idempotency_keys, order_lines, orders
 from shoplab.orders.domain.model import Order, OrderLine, OrderStatus, Reason
-from shoplab.platform.time import utc
+from shoplab.platform.persistence.sql import Sql
 
 
 @dataclass(frozen=True)
@@ -25,37 +20,59 @@ class OrderSummary:
     updated_at: datetime
 
 
+ORDER = (
+    "SELECT order_id, customer_id, status, reason, currency, created_at, updated_at"
+    " FROM orders_orders WHERE order_id = :order_id"
+)
+LINES = (
+    "SELECT sku, quantity, unit_price_cents FROM orders_lines"
+    " WHERE order_id = :order_id ORDER BY sku"
+)
+ADD_ORDER = (
+    "INSERT INTO orders_orders (order_id, customer_id, status, reason, currency, total_cents,"
+    " created_at, updated_at) VALUES (:order_id, :customer_id, :status, :reason, :currency,"
+    " :total_cents, :created_at, :updated_at)"
+)
+ADD_LINE = (
+    "INSERT INTO orders_lines (order_id, sku, quantity, unit_price_cents)"
+    " VALUES (:order_id, :sku, :quantity, :unit_price_cents)"
+)
+SAVE_ORDER = (
+    "UPDATE orders_orders SET status = :status, reason = :reason, updated_at = :updated_at"
+    " WHERE order_id = :order_id"
+)
+SUMMARIES = (
+    "SELECT order_id, status, reason, total_cents, currency, created_at, updated_at"
+    " FROM orders_orders WHERE customer_id = :customer_id"
+    " ORDER BY created_at DESC, order_id DESC LIMIT :limit"
+)
+
+
 class SqlOrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
-        query = select(orders).where(orders.c.order_id == order_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).first()
+        query = ORDER + (self._sql.for_update if lock else "")
+        row = await self._sql.one(query, {"order_id": order_id})
         if row is None:
             return None
-        lines = await self._session.execute(
-            select(order_lines)
-            .where(order_lines.c.order_id == order_id)
-            .order_by(order_lines.c.sku)
-        )
+        lines = await self._sql.all(LINES, {"order_id": order_id})
         return Order(
             order_id=row.order_id,
             customer_id=row.customer_id,
             lines=[OrderLine(line.sku, line.quantity, line.unit_price_cents) for line in lines],
             currency=row.currency,
-            created_at=utc(row.created_at),
-            updated_at=utc(row.updated_at),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             status=OrderStatus(row.status),
             reason=Reason(row.reason) if row.reason else None,
         )
 
     async def add(self, order: Order) -> None:
-        await self._session.execute(insert(orders), _order_columns(order))
-        await self._session.execute(
-            insert(order_lines),
+        await self._sql.execute(ADD_ORDER, _order_columns(order))
+        await self._sql.execute_many(
+            ADD_LINE,
             [
                 {
                     "order_id": order.order_id,
@@ -68,32 +85,20 @@ class SqlOrderRepository:
         )
 
     async def save(self, order: Order) -> None:
-        await self._session.execute(
-            update(orders)
-            .where(orders.c.order_id == order.order_id)
-            .values(status=order.status.value, reason=_reason(order), updated_at=order.updated_at)
+        await self._sql.execute(
+            SAVE_ORDER,
+            {
+                "order_id": order.order_id,
+                "status": order.status.value,
+                "reason": _reason(order),
+                "updated_at": order.updated_at,
+            },
         )
 
     async def summaries_for(self, customer_id: str, limit: int) -> list[OrderSummary]:
         """The customer's newest orders as the list shows them: no lines, stored totals."""
-        rows = await self._session.execute(
-            select(orders)
-            .where(orders.c.customer_id == customer_id)
-            .order_by(orders.c.created_at.desc(), orders.c.order_id.desc())
-            .limit(limit)
-        )
-        return [
-            OrderSummary(
-                order_id=row.order_id,
-                status=row.status,
-                reason=row.reason,
-                total_cents=row.total_cents,
-                currency=row.currency,
-                created_at=utc(row.created_at),
-                updated_at=utc(row.updated_at),
-            )
-            for row in rows
-        ]
+        rows = await self._sql.all(SUMMARIES, {"customer_id": customer_id, "limit": limit})
+        return [OrderSummary(*row) for row in rows]
 
 
 def _reason(order: Order) -> str | None:
@@ -119,6 +124,16 @@ class ClaimedKey:
     fingerprint: str
 
 
+CLAIM_KEY = (
+    "INSERT INTO orders_idempotency_keys (customer_id, key, fingerprint, order_id, created_at)"
+    " VALUES (:customer_id, :key, :fingerprint, :order_id, :now) ON CONFLICT DO NOTHING"
+)
+KEY_HOLDER = (
+    "SELECT order_id, fingerprint FROM orders_idempotency_keys"
+    " WHERE customer_id = :customer_id AND key = :key"
+)
+
+
 class SqlIdempotencyKeys:
     """``Idempotency-Key`` per customer: the first request to claim a key wins.
 
@@ -127,30 +142,30 @@ class SqlIdempotencyKeys:
     then reads its row; under SQLite transactions are serialized anyway.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
 
     async def claim(
         self, customer_id: str, key: str, fingerprint: str, order_id: str
     ) -> ClaimedKey:
         """Claim ``key`` for ``order_id``; returns whoever holds it (maybe an earlier order)."""
-        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
-        await self._session.execute(
-            dialect.insert(idempotency_keys)
-            .values(
-                customer_id=customer_id,
-                key=key,
-                fingerprint=fingerprint,
-                order_id=order_id,
-                created_at=datetime.now(UTC),
-            )
-            .on_conflict_do_nothing()
+        claimed = await self._sql.execute(
+            CLAIM_KEY,
+            {
+                "customer_id": customer_id,
+                "key": key,
+                "fingerprint": fingerprint,
+                "order_id": order_id,
+                "now": datetime.now(UTC),
+            },
         )
-        row = (
-            await self._session.execute(
-                select(idempotency_keys.c.order_id, idempotency_keys.c.fingerprint).where(
-                    idempotency_keys.c.customer_id == customer_id, idempotency_keys.c.key == key
-                )
-            )
-        ).one()
-        return ClaimedKey(row.order_id, row.fingerprint)
+        if claimed:
+            return ClaimedKey(order_id, fingerprint)
+        holder = await self.holder(customer_id, key)
+        assert holder is not None, "a claim that inserted nothing found a row"
+        return holder
+
+    async def holder(self, customer_id: str, key: str) -> ClaimedKey | None:
+        """Who holds ``key``, if anyone."""
+        row = await self._sql.one(KEY_HOLDER, {"customer_id": customer_id, "key": key})
+        return ClaimedKey(row.order_id, row.fingerprint) if row else None

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import structlog
 
-from shoplab.orders.adapters.repository import OrderSummary
+from shoplab.orders.adapters.repository import ClaimedKey, OrderSummary
 from shoplab.orders.domain.model import InvalidOrder, Order, OrderLine, OrderNotFound
 from shoplab.orders.service_layer.announce import announce, announce_placement
 from shoplab.orders.service_layer.commands import PlaceOrder
@@ -40,16 +40,26 @@ class IdempotencyKeyReused(Conflict):
 
 
 async def place_order(uow: U, connect: Connect[U], command: PlaceOrder) -> Order:
-    """Place an order and settle it; a replayed Idempotency-Key returns the first order."""
+    """Place an order and settle it; a replayed Idempotency-Key returns the first order.
+
+    The quote (prices, accepted methods) may ask other services over the network, so it is
+    asked before the order's writing transaction opens: no write lock is held while it
+    waits. A replay is looked up first, in a read; the claim inside the transaction still
+    settles two placements racing with one key.
+    """
+    order_id = str(uuid.uuid4())
+    about_order(order_id)
+    if command.idempotency_key is not None:
+        earlier = await _earlier_order(uow, command)
+        if earlier is not None:
+            return earlier
+    collaborators = connect(uow)
+    order = await _new_order(collaborators, order_id, command)
     async with uow:
-        order_id = str(uuid.uuid4())
-        about_order(order_id)
         if command.idempotency_key is not None:
             earlier = await _replay(uow, command, order_id)
             if earlier is not None:
                 return earlier
-        collaborators = connect(uow)
-        order = await _new_order(collaborators, order_id, command)
         await announce_placement(uow, order, command.payment_method)
         await collaborators.settlement.settle(uow, order, command.payment_method)
         await uow.orders.add(order)
@@ -64,12 +74,29 @@ async def place_order(uow: U, connect: Connect[U], command: PlaceOrder) -> Order
         return order
 
 
+async def _earlier_order(uow: OrdersUnitOfWork, command: PlaceOrder) -> Order | None:
+    """The order an earlier request with this key placed, if any (a read, no lock)."""
+    assert command.idempotency_key is not None
+    async with uow.read_only():
+        claim = await uow.idempotency_keys.holder(command.customer_id, command.idempotency_key)
+        return await _claimed_order(uow, command, claim)
+
+
 async def _replay(uow: OrdersUnitOfWork, command: PlaceOrder, order_id: str) -> Order | None:
+    """Claim the key for ``order_id``; the earlier order when another request holds it."""
     assert command.idempotency_key is not None
     claim = await uow.idempotency_keys.claim(
         command.customer_id, command.idempotency_key, command.fingerprint(), order_id
     )
     if claim.order_id == order_id:
+        return None
+    return await _claimed_order(uow, command, claim)
+
+
+async def _claimed_order(
+    uow: OrdersUnitOfWork, command: PlaceOrder, claim: ClaimedKey | None
+) -> Order | None:
+    if claim is None:
         return None
     if claim.fingerprint != command.fingerprint():
         raise IdempotencyKeyReused

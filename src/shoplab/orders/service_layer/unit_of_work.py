@@ -9,8 +9,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.orders.adapters import tables
 from shoplab.orders.adapters.choreography_repository import SqlChoreographyRepository
 from shoplab.orders.adapters.orchestration_repository import SqlOrchestrationRepository
@@ -23,6 +21,7 @@ from shoplab.orders.adapters.repository import (
 from shoplab.orders.domain.choreography import ChoreographedSaga
 from shoplab.orders.domain.model import Order
 from shoplab.orders.domain.orchestration import OrchestratedSaga
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
@@ -45,6 +44,10 @@ class IdempotencyKeys(Protocol):
         self, customer_id: str, key: str, fingerprint: str, order_id: str
     ) -> ClaimedKey:
         """Claim ``key`` for ``order_id``; returns whoever holds it (maybe an earlier order)."""
+        ...
+
+    async def holder(self, customer_id: str, key: str) -> ClaimedKey | None:
+        """Who holds ``key``, if anyone."""
         ...
 
 
@@ -87,8 +90,8 @@ class SqlOrdersUnitOfWork(SqlUnitOfWork, OrdersUnitOfWork):
     sagas: SqlOrchestrationRepository
     choreographies: SqlChoreographyRepository
 
-    def bind(self, session: AsyncSession) -> None:
-        self.orders = SqlOrderRepository(session)
-        self.idempotency_keys = SqlIdempotencyKeys(session)
-        self.sagas = SqlOrchestrationRepository(session)
-        self.choreographies = SqlChoreographyRepository(session)
+    def bind(self, sql: Sql) -> None:
+        self.orders = SqlOrderRepository(sql)
+        self.idempotency_keys = SqlIdempotencyKeys(sql)
+        self.sagas = SqlOrchestrationRepository(sql)
+        self.choreographies = SqlChoreographyRepository(sql)

@@ -6,13 +6,12 @@ The use cases see ``PaymentsUnitOfWork`` with its payments and charge requests;
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shoplab.payments.adapters import tables
 from shoplab.payments.adapters.charge_request_repository import SqlChargeRequests
 from shoplab.payments.adapters.repository import SqlPaymentRepository
 from shoplab.payments.domain.charge_request import ChargeRequest
 from shoplab.payments.domain.model import Payment
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
 
 
@@ -43,6 +42,6 @@ class SqlPaymentsUnitOfWork(SqlUnitOfWork, PaymentsUnitOfWork):
     payments: SqlPaymentRepository
     charge_requests: SqlChargeRequests
 
-    def bind(self, session: AsyncSession) -> None:
-        self.payments = SqlPaymentRepository(session)
-        self.charge_requests = SqlChargeRequests(session)
+    def bind(self, sql: Sql) -> None:
+        self.payments = SqlPaymentRepository(sql)
+        self.charge_requests = SqlChargeRequests(sql)

@@ -1,10 +1,11 @@
 """Consuming messages: subscriptions and the idempotent-consumer wrapper.
 
 Delivery is at least once, so a handler may see the same message twice. The
-wrapper makes its effects happen once: it checks the context's inbox, runs the
-handler, records the message id and commits, all in one transaction. Two
-concurrent deliveries of one message cannot both commit: the inbox's primary key
-refuses the second, which rolls back with its effects.
+wrapper makes its effects happen once: it records the message id in the context's
+inbox (one insert that ignores a duplicate: nothing inserted means handled before),
+runs the handler and commits, all in one transaction. Two concurrent deliveries of
+one message cannot both commit: the inbox's primary key holds the second back
+until the first ends, and then it finds the row and does nothing.
 """
 
 import time
@@ -145,10 +146,9 @@ def idempotent_consumer(
     async def handle(envelope: Envelope) -> None:
         message = message_type.model_validate(envelope.payload)
         async with new_uow() as uow:
-            if await uow.already_handled(consumer, envelope.message_id):
+            if not await uow.first_delivery(consumer, envelope.message_id):
                 return
             await handler(message, envelope, uow)
-            await uow.record_handled(consumer, envelope.message_id)
             await uow.commit()
 
     return Subscription(consumer, message_type.subject(), handle, max_deliveries)

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.messaging.consumers import IN_PROCESS, Publisher, PublisherUnavailable
 from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.sql import time_from_text
 from shoplab.platform.telemetry.messages import failed, publishing
 from shoplab.platform.telemetry.metrics import messaging_metrics
-from shoplab.platform.time import utc
 
 log = structlog.get_logger(__name__)
 
@@ -115,13 +115,12 @@ class OutboxRelay:
             outcomes = [await self._send_in_order(outbox, f) for f in flows.values()]
         published = [position for positions in outcomes for position in positions]
         if published:
-            async with self._database.sessions() as session:
-                await session.execute(
-                    update(outbox)
-                    .where(outbox.c.position.in_(published))
-                    .values(published_at=datetime.now(UTC))
+            now = datetime.now(UTC)
+            async with self._database.transaction() as sql:
+                await sql.execute_many(
+                    f"UPDATE {outbox.name} SET published_at = :now WHERE position = :position",
+                    [{"now": now, "position": position} for position in published],
                 )
-                await session.commit()
         return len(published)
 
     async def _send_in_order(
@@ -154,31 +153,26 @@ class OutboxRelay:
         """Refresh the backlog gauges: rows waiting, and how long the oldest has waited."""
         self._backlog_measured_at = time.monotonic()
         now = datetime.now(UTC)
-        async with self._database.readers() as session:
+        async with self._database.transaction(read_only=True) as sql:
             for outbox in self._outboxes:
-                result = await session.execute(
-                    select(func.count(), func.min(outbox.c.created_at)).where(
-                        outbox.c.published_at.is_(None), outbox.c.dead_at.is_(None)
-                    )
-                )
-                waiting, oldest = result.one()
-                age = (now - utc(oldest)).total_seconds() if oldest is not None else 0.0
+                waiting, oldest = await sql.one(
+                    f"SELECT count(*), min(created_at) FROM {outbox.name}"
+                    " WHERE published_at IS NULL AND dead_at IS NULL"
+                ) or (0, None)
+                since = time_from_text(oldest)
+                age = (now - since).total_seconds() if since is not None else 0.0
                 self._metrics.outbox_backlog.labels(outbox.name).set(waiting)
                 self._metrics.outbox_oldest_age.labels(outbox.name).set(max(age, 0.0))
 
     async def _due_rows(self, outbox: Table) -> list[PendingRow]:
-        async with self._database.readers() as session:
-            result = await session.execute(
-                select(outbox.c.position, outbox.c.envelope, outbox.c.attempts)
-                .where(
-                    outbox.c.published_at.is_(None),
-                    outbox.c.dead_at.is_(None),
-                    outbox.c.next_attempt_at <= datetime.now(UTC),
-                )
-                .order_by(outbox.c.position)
-                .limit(BATCH_SIZE)
+        async with self._database.transaction(read_only=True) as sql:
+            rows = await sql.all(
+                f"SELECT position, envelope, attempts FROM {outbox.name}"
+                " WHERE published_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now"
+                " ORDER BY position LIMIT :limit",
+                {"now": datetime.now(UTC), "limit": BATCH_SIZE},
             )
-            return [PendingRow(r.position, r.envelope, r.attempts) for r in result]
+        return [PendingRow(r.position, r.envelope, r.attempts) for r in rows]
 
     async def _record_failure(
         self, outbox: Table, position: int, attempts: int, error: Exception
@@ -200,11 +194,12 @@ class OutboxRelay:
         await self._mark(outbox, position, **values)
 
     async def _mark(self, outbox: Table, position: int, **values: object) -> None:
-        async with self._database.sessions() as session:
-            await session.execute(
-                update(outbox).where(outbox.c.position == position).values(values)
+        columns = ", ".join(f"{column} = :{column}" for column in values)
+        async with self._database.transaction() as sql:
+            await sql.execute(
+                f"UPDATE {outbox.name} SET {columns} WHERE position = :position",
+                {**values, "position": position},
             )
-            await session.commit()
 
 
 def backoff(attempts: int, *, base: float = 0.5, cap: float = 30.0) -> timedelta:

@@ -1,28 +1,51 @@
-"""Async SQLAlchemy engines for SQLite (the default) and PostgreSQL.
+"""A service's database: transactions on SQLite (the default) or PostgreSQL.
 
-SQLite is tuned for a service's write path: WAL journal, ``synchronous=NORMAL``
-(durable against a process crash; ``fsync=True`` survives a power loss too),
-and ``BEGIN IMMEDIATE`` so that a writing transaction takes the write lock up
-front instead of failing with ``SQLITE_BUSY`` when it upgrades a read to a write.
-Read-only transactions (``Database.readers``) begin deferred and never wait for
-writers; on PostgreSQL they are ``READ ONLY``, so a stray write fails loudly.
+``Database.begin()`` opens a transaction and hands back its statements (``sql.Sql``).
+
+SQLite runs on ``sqlite3`` itself, on the event loop's thread (see ``sql``), tuned for a
+service's write path: WAL journal, ``synchronous=NORMAL`` (durable against a process
+crash; ``fsync=True`` survives a power loss too), and ``BEGIN IMMEDIATE`` so that a
+writing transaction takes the write lock up front instead of failing with
+``SQLITE_BUSY`` when it upgrades a read to a write. SQLite admits one writer at a time:
+the process's writers share one connection and queue for it in order (an
+``asyncio.Lock``), instead of sleeping in SQLite's busy handler. A transaction whose
+statements never wait holds it for one step of the loop. Another *process* holding the
+lock (a second worker, a command of the CLI) is waited for on the loop, with short
+sleeps, never by blocking it. Reading transactions begin deferred on connections of
+their own, which never wait for the writer and refuse to write.
+
+With ``fsync`` each commit waits for the disk, so the COMMIT runs on a thread and the
+loop goes on meanwhile.
+
+PostgreSQL runs on an async SQLAlchemy engine (asyncpg), with at most ``pool_size``
+connections per process: the bound that keeps a run of ten processes under the server's
+``max_connections`` at any load. Its reading transactions are ``READ ONLY``.
+
+SQLAlchemy also describes every schema and runs the Alembic migrations (``engine``).
 """
 
 import asyncio
-from functools import partial
-from typing import Any
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from shoplab.platform.persistence.sqlite_inline import connect_inline
+from shoplab.platform.persistence.sql import AsyncSql, Sql, SqliteSql, TracedSql, named_row
 
-READ_ONLY = "shoplab_read_only"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+SQLITE_BUSY_SECONDS = 30.0
+"""How long a writer waits for another process to release SQLite's write lock."""
+FIRST_PAUSE_SECONDS = 0.0005
+LONGEST_PAUSE_SECONDS = 0.02
+DEFAULT_POOL_SIZE = 8
+"""PostgreSQL connections per process (``SHOPLAB_DATABASE_POOL_SIZE``)."""
 
 
 def async_url(url: str) -> str:
@@ -34,22 +57,20 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-SQLITE_BUSY_SECONDS = 30
-DEFAULT_POOL_SIZE = 8
-"""PostgreSQL connections per process (``SHOPLAB_DATABASE_POOL_SIZE``)."""
+class Transaction(Protocol):
+    """One open transaction: its statements, then ``commit()`` or ``rollback()``, once."""
+
+    sql: Sql
+    info: dict[str, Any]
+    """What the units of work sharing it keep until it ends (callbacks after commit)."""
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
 
 
 class Database:
-    """Engines, their session factories, and the signal that wakes the outbox relay.
-
-    SQLite admits one writer at a time. Writers here share a pool of one
-    connection, so they queue in order inside the process instead of sleeping
-    in SQLite's busy handler (whose growing sleeps make a long latency tail);
-    readers get their own pool and never wait. On PostgreSQL both factories
-    share one pool of at most ``pool_size`` connections: a request that finds them
-    all busy waits for one. The bound is what keeps a run of ten processes under
-    the server's ``max_connections`` (100 by default) at any load.
-    """
+    """A service's database and the signal that wakes its outbox relay."""
 
     def __init__(
         self,
@@ -57,89 +78,206 @@ class Database:
         *,
         fsync: bool = False,
         pool_size: int = DEFAULT_POOL_SIZE,
-        inline: bool = True,
+        trace_statements: bool = False,
     ) -> None:
-        """``inline``: SQLite calls run on the loop's thread (see ``sqlite_inline``), unless
-        ``fsync`` makes each commit wait for the disk."""
+        """``trace_statements``: a span per SQL statement (``SHOPLAB_TRACE_SQL``)."""
         self.url = async_url(url)
+        self.trace_statements = trace_statements
         self.is_sqlite = self.url.startswith("sqlite")
         self.fsync = fsync
-        self.inline = inline and not fsync
         self.pool_size = pool_size
-        # Looked up at call time: SQL tracing (telemetry.tracing) wraps it when the
-        # process starts, after this module was imported.
-        self.engine: AsyncEngine = sqlalchemy_asyncio.create_async_engine(
-            self.url, **self._engine_options(writer=True)
-        )
-        read_options = {READ_ONLY: True, "postgresql_readonly": not self.is_sqlite}
-        if self.is_sqlite:
-            self.read_engine = sqlalchemy_asyncio.create_async_engine(
-                self.url, **self._engine_options(writer=False)
-            )
-            for engine in (self.engine, self.read_engine):
-                _tune_sqlite(engine, fsync=fsync, busy_seconds=0 if self.inline else None)
-        else:
-            self.read_engine = self.engine
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.readers = async_sessionmaker(
-            self.read_engine.execution_options(**read_options), expire_on_commit=False
-        )
+        self._engine: AsyncEngine | None = None
+        self._sqlite = _SqliteFile(_sqlite_path(self.url), fsync=fsync) if self.is_sqlite else None
         self.outbox_written = asyncio.Event()
 
-    def _engine_options(self, *, writer: bool) -> dict[str, Any]:
-        if not self.is_sqlite:
-            options: dict[str, Any] = {
-                "pool_size": self.pool_size,
-                "max_overflow": 0,
-                "pool_pre_ping": True,
-            }
-            if self.fsync:  # insist, whatever the server's own default says
-                options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
-            return options
-        sqlite_options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
-        if self.inline:  # see sqlite_inline: no thread hop per call
-            path = make_url(self.url).database or ":memory:"
-            sqlite_options["async_creator"] = partial(
-                connect_inline, path, busy_seconds=SQLITE_BUSY_SECONDS
-            )
-        if writer:
-            sqlite_options.update(pool_size=1, max_overflow=0, pool_timeout=60)
-        return sqlite_options
+    @property
+    def engine(self) -> AsyncEngine:
+        """SQLAlchemy's engine: the migrations' way in, and PostgreSQL's connections."""
+        if self._engine is None:
+            options: dict[str, Any] = {}
+            if not self.is_sqlite:
+                options = {"pool_size": self.pool_size, "max_overflow": 0, "pool_pre_ping": True}
+                if self.fsync:  # insist, whatever the server's own default says
+                    options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
+            self._engine = sqlalchemy_asyncio.create_async_engine(self.url, **options)
+        return self._engine
+
+    async def begin(self, *, read_only: bool = False) -> Transaction:
+        """Open a transaction: a writing one waits for this process's other writers."""
+        transaction = await self._begin(read_only=read_only)
+        if self.trace_statements:
+            system = "sqlite" if self.is_sqlite else "postgresql"
+            transaction.sql = TracedSql(transaction.sql, system)
+        return transaction
+
+    async def _begin(self, *, read_only: bool) -> Transaction:
+        if self._sqlite is not None:
+            return await self._sqlite.begin(read_only=read_only)
+        connection = await self.engine.connect()
+        try:
+            if read_only:
+                connection = await connection.execution_options(postgresql_readonly=True)
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        return _PostgresTransaction(connection)
+
+    @asynccontextmanager
+    async def transaction(self, *, read_only: bool = False) -> AsyncIterator[Sql]:
+        """A transaction for chassis code that needs no unit of work: it commits when the
+        block ends normally (a reading one just ends), and rolls back when it raises."""
+        transaction = await self.begin(read_only=read_only)
+        try:
+            yield transaction.sql
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if read_only:
+            await transaction.rollback()
+        else:
+            await transaction.commit()
 
     async def ping(self) -> bool:
         """True when a trivial query answers: the readiness probe."""
         try:
-            async with self.readers() as session:
-                await session.execute(text("SELECT 1"))
+            async with self.transaction(read_only=True) as sql:
+                await sql.one("SELECT 1")
         except Exception:
             return False
         return True
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._engine is not None:
+            await self._engine.dispose()
 
 
-def _tune_sqlite(engine: AsyncEngine, *, fsync: bool, busy_seconds: float | None) -> None:
-    """``busy_seconds``: SQLite's own wait for a lock (None: ``SQLITE_BUSY_SECONDS``; 0 when
-    the calls run inline, which wait on the loop instead, see ``sqlite_inline``)."""
-    wait = SQLITE_BUSY_SECONDS if busy_seconds is None else busy_seconds
+class _PostgresTransaction:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self.sql: Sql = AsyncSql(connection)
+        self.info: dict[str, Any] = {}
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+    async def commit(self) -> None:
+        try:
+            await self._connection.commit()
+        finally:
+            await self._connection.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        reading = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    async def rollback(self) -> None:
+        try:
+            await self._connection.rollback()
+        finally:
+            await self._connection.close()
+
+
+class _SqliteFile:
+    """One SQLite file: a writing connection shared in turn, and reading connections."""
+
+    def __init__(self, path: str, *, fsync: bool) -> None:
+        self._path = path
+        self._fsync = fsync
+        self._writer: sqlite3.Connection | None = None
+        self._writing = asyncio.Lock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._readers: list[sqlite3.Connection] = []
+
+    async def begin(self, *, read_only: bool) -> Transaction:
+        if read_only:
+            reader = self._idle_readers.pop() if self._idle_readers else self._open(reader=True)
+            reader.execute("BEGIN")
+            return _SqliteTransaction(reader, release=lambda: self._idle_readers.append(reader))
+        await self._writing.acquire()
+        try:
+            if self._writer is None:
+                self._writer = self._open(reader=False)
+            await _begin_immediate(self._writer)
+        except BaseException:
+            self._writing.release()
+            raise
+        return _SqliteTransaction(self._writer, release=self._writing.release, fsync=self._fsync)
+
+    def _open(self, *, reader: bool) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self._path,
+            timeout=0,  # a lock held by another process is waited for on the loop
+            isolation_level=None,  # transactions are begun here, explicitly
+            check_same_thread=False,  # an fsync'd COMMIT runs on a thread
+            detect_types=sqlite3.PARSE_DECLTYPES,
+            cached_statements=512,
+        )
+        connection.row_factory = named_row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={'FULL' if self._fsync else 'NORMAL'}")
+        connection.execute("PRAGMA foreign_keys=ON")
+        if reader:
+            connection.execute("PRAGMA query_only=ON")
+            self._readers.append(connection)
+        return connection
+
+    def close(self) -> None:
+        for connection in [*self._readers, *([self._writer] if self._writer else [])]:
+            connection.close()
+        self._readers.clear()
+        self._idle_readers.clear()
+        self._writer = None
+
+
+class _SqliteTransaction:
+    def __init__(
+        self, connection: sqlite3.Connection, *, release: Callable[[], None], fsync: bool = False
+    ) -> None:
+        self._connection = connection
+        self._release = release
+        self._fsync = fsync
+        self.sql: Sql = SqliteSql(connection)
+        self.info: dict[str, Any] = {}
+
+    async def commit(self) -> None:
+        try:
+            if self._fsync:
+                await asyncio.to_thread(self._connection.execute, "COMMIT")
+            else:
+                self._connection.execute("COMMIT")
+        except BaseException:
+            self._end("ROLLBACK")
+            raise
+        self._release()
+
+    async def rollback(self) -> None:
+        self._end("ROLLBACK")
+
+    def _end(self, statement: str) -> None:
+        try:
+            if self._connection.in_transaction:
+                self._connection.execute(statement)
+        finally:
+            self._release()
+
+
+async def _begin_immediate(connection: sqlite3.Connection) -> None:
+    """Take the write lock; while another process holds it, wait on the loop and retry.
+
+    A failed ``BEGIN IMMEDIATE`` changed nothing, so trying it again is safe.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + SQLITE_BUSY_SECONDS
+    pause = FIRST_PAUSE_SECONDS
+    while True:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or loop.time() >= give_up:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+
+
+def _sqlite_path(url: str) -> str:
+    return make_url(url).database or ":memory:"
 
 
 async def ensure_database(url: str) -> None:

@@ -11,8 +11,8 @@ The tests' fakes implement the same protocols in memory. Leaving the
 Joining: in the modular monolith one order touches orders, inventory and payments
 in a single ACID transaction, yet each context still works through its own unit
 of work and tables. The unit of work that opens the transaction owns it; the
-others are created with ``join=owner.session`` and their ``commit()`` only
-flushes, so the owner's commit (or rollback) decides for all of them.
+others are created with ``join=owner.transaction`` and their ``commit()`` does
+nothing, so the owner's commit (or rollback) decides for all of them.
 
 Each transaction it owns is a span (``transaction <context>``, or ``read <context>``):
 in a trace, the time an order spent in each database, one span per transaction rather
@@ -21,16 +21,17 @@ than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tra
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from sqlalchemy import Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table
 
 from shoplab.contracts.envelope import Envelope, Message
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.telemetry.messages import trace_context
 
 _OUTBOX_WRITTEN = "shoplab.outbox_written"
@@ -79,18 +80,23 @@ class UnitOfWorkWithOutbox(UnitOfWork, Protocol):
 class UnitOfWorkWithInbox(UnitOfWork, Protocol):
     """A unit of work whose context consumes messages: the idempotent consumer's inbox."""
 
-    async def already_handled(self, consumer: str, message_id: str) -> bool: ...
+    async def first_delivery(self, consumer: str, message_id: str) -> bool:
+        """Record that ``consumer`` handles ``message_id``; False when it already had.
 
-    async def record_handled(self, consumer: str, message_id: str) -> None:
-        """Written with the handler's effects: a duplicate delivery then changes nothing."""
+        The record commits with the handler's effects, so a duplicate delivery then
+        changes nothing; if they roll back, so does the record.
+        """
         ...
 
 
 class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
+    """A unit of work on a ``Database``: a context subclasses it to hang its repositories
+    on the transaction's statements (``bind``)."""
+
     outbox: ClassVar[Table | None] = None
     inbox: ClassVar[Table | None] = None
 
-    def __init__(self, database: Database, *, join: AsyncSession | None = None) -> None:
+    def __init__(self, database: Database, *, join: Transaction | None = None) -> None:
         self.database = database
         self._joined = join
         self._committed = False
@@ -98,8 +104,12 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         self._span: Span | None = None
 
     @property
-    def session(self) -> AsyncSession:
-        return self._session
+    def transaction(self) -> Transaction:
+        return self._transaction
+
+    @property
+    def sql(self) -> Sql:
+        return self._transaction.sql
 
     def joined(self) -> Self:
         """A unit of work of the same kind on this one's transaction.
@@ -108,7 +118,7 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         inbox record); it calls the context's use cases through a joined one,
         so their effects commit with that record.
         """
-        return type(self)(self.database, join=self.session)
+        return type(self)(self.database, join=self._transaction)
 
     def read_only(self) -> Self:
         """Use for queries: never waits for writers on SQLite, refuses writes on PostgreSQL."""
@@ -116,11 +126,18 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         return self
 
     async def __aenter__(self) -> Self:
-        new_session = self.database.readers if self._read_only else self.database.sessions
-        self._session = self._joined or new_session()
         self._committed = False
-        self._span = None if self._joined is not None else self._start_span()
-        self.bind(self._session)
+        if self._joined is not None:
+            self._transaction = self._joined
+            self._span = None
+        else:
+            self._span = self._start_span()
+            try:
+                self._transaction = await self.database.begin(read_only=self._read_only)
+            except BaseException as error:
+                self._end_span(error)
+                raise
+        self.bind(self._transaction.sql)
         return self
 
     def _start_span(self) -> Span:
@@ -141,11 +158,11 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     ) -> None:
         if self._joined is not None:
             return
+        self._read_only = False  # "the next transaction only reads": that one has ended
         try:
             if not self._committed:
-                await self._session.rollback()
+                await self._transaction.rollback()
         finally:
-            await self._session.close()
             self._end_span(exc)
 
     def _end_span(self, error: BaseException | None) -> None:
@@ -158,18 +175,19 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
             self._span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         self._span.end()
 
-    def bind(self, session: AsyncSession) -> None:
-        """Create the context's repositories on ``session``; subclasses override."""
+    def bind(self, sql: Sql) -> None:
+        """Create the context's repositories on the transaction's statements; subclasses
+        override."""
 
     async def commit(self) -> None:
         if self._joined is not None:
-            await self._session.flush()
             return
-        await self._session.commit()
+        await self._transaction.commit()
         self._committed = True
-        if self._session.info.pop(_OUTBOX_WRITTEN, False):
+        info = self._transaction.info
+        if info.pop(_OUTBOX_WRITTEN, False):
             self.database.outbox_written.set()
-        for callback in self._session.info.pop(_AFTER_COMMIT, []):
+        for callback in info.pop(_AFTER_COMMIT, []):
             callback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -177,9 +195,9 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
 
         For what must happen once per change, such as counting a saga's outcome: a
         transition that rolls back and is delivered again commits, and counts, once.
-        Kept on the session, so a joined unit of work's callbacks wait for the owner.
+        Kept on the transaction, so a joined unit of work's callbacks wait for the owner.
         """
-        self._session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+        self._transaction.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     async def publish(
         self,
@@ -201,37 +219,44 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
             trace_context=trace_context(),
         )
         now = datetime.now(UTC)
-        await self._session.execute(
-            insert(self.outbox),
+        await self.sql.execute(
+            _outbox_insert(self.outbox.name),
             {
                 "message_id": envelope.message_id,
                 "subject": envelope.subject,
                 "envelope": envelope.model_dump_json(),
-                "created_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
+                "now": now,
             },
         )
-        self._session.info[_OUTBOX_WRITTEN] = True
+        self._transaction.info[_OUTBOX_WRITTEN] = True
         return envelope
 
-    async def already_handled(self, consumer: str, message_id: str) -> bool:
-        table = self._inbox()
-        found = await self._session.execute(
-            select(table.c.message_id).where(
-                table.c.consumer == consumer, table.c.message_id == message_id
-            )
-        )
-        return found.first() is not None
+    async def first_delivery(self, consumer: str, message_id: str) -> bool:
+        """One insert that ignores a duplicate: no row inserted means handled before.
 
-    async def record_handled(self, consumer: str, message_id: str) -> None:
-        """Written with the handler's effects: a duplicate delivery then changes nothing."""
-        await self._session.execute(
-            insert(self._inbox()),
-            {"consumer": consumer, "message_id": message_id, "handled_at": datetime.now(UTC)},
-        )
-
-    def _inbox(self) -> Table:
+        On PostgreSQL a concurrent delivery of the same message waits here for the
+        first one's transaction, then finds its row.
+        """
         if self.inbox is None:
             raise RuntimeError(f"{type(self).__name__} has no inbox table")
-        return self.inbox
+        inserted = await self.sql.execute(
+            _inbox_insert(self.inbox.name),
+            {"consumer": consumer, "message_id": message_id, "now": datetime.now(UTC)},
+        )
+        return inserted == 1
+
+
+@cache
+def _outbox_insert(table: str) -> str:
+    return (
+        f"INSERT INTO {table} (message_id, subject, envelope, created_at, next_attempt_at,"
+        " attempts) VALUES (:message_id, :subject, :envelope, :now, :now, 0)"
+    )
+
+
+@cache
+def _inbox_insert(table: str) -> str:
+    return (
+        f"INSERT INTO {table} (consumer, message_id, handled_at)"
+        " VALUES (:consumer, :message_id, :now) ON CONFLICT DO NOTHING"
+    )

@@ -14,5 +14,4 @@ def configure_telemetry(service: str, settings: PlatformSettings) -> None:
         settings.instance,
         settings.data_dir,
         sample_ratio=settings.trace_sample_ratio,
-        trace_sql=settings.trace_sql,
     )

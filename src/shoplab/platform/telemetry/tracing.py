@@ -30,7 +30,6 @@ from opentelemetry.instrumentation.grpc import (
     GrpcAioInstrumentorClient,
     GrpcAioInstrumentorServer,
 )
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -98,7 +97,6 @@ def configure_tracing(
     data_dir: Path,
     *,
     sample_ratio: float = 1.0,
-    trace_sql: bool = False,
 ) -> TracerProvider:
     """Install this process's tracer provider and instrument the libraries it uses."""
     provider = TracerProvider(
@@ -116,8 +114,6 @@ def configure_tracing(
     trace.set_tracer_provider(provider)
     GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
-    if trace_sql:
-        _instrument_sqlalchemy()
     return provider
 
 
@@ -142,18 +138,6 @@ def answered(span: Span, status: int) -> None:
         span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
         if status >= 400:
             span.set_status(StatusCode.ERROR)
-
-
-def _instrument_sqlalchemy() -> None:
-    """A span per SQL statement (``SHOPLAB_TRACE_SQL=true``), for a close look at one query.
-
-    Off by default: the units of work already make a span per transaction, and statement
-    spans cost about 30% more CPU across the system on the e2e workload (a hundred
-    statements per order), for rows a learner mostly scrolls past. The instrumentation's
-    declared range stops below SQLAlchemy 2.1, which it traces correctly; an integration
-    test checks one span per statement, under the right parent.
-    """
-    SQLAlchemyInstrumentor().instrument(enable_commenter=False, skip_dep_check=True)
 
 
 def exporter_for(path: Path) -> SpanExporter:
