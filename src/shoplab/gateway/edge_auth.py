@@ -7,6 +7,10 @@ one. The service then decides as the monolith would: a public route serves an
 anonymous caller, a protected one answers the same 401 problem. Anything but an
 access token (an internal token sent from outside, say) counts as no token, and
 does not make the gateway fetch identity's keys.
+
+A token verified once is known until it expires (``TokenVerifier.cached``, forgotten when
+the JWKS changes), and the internal token for a caller is reused for half its lifetime
+(``ServiceCredentials.mint``): a session's requests after its first cost no signature.
 """
 
 from fastapi import Request
@@ -36,6 +40,9 @@ class EdgeAuthenticator:
         token = bearer_token(authorization)
         if token is None:
             return None
+        known = self._verifier.cached(token)
+        if known is not None:
+            return known
         try:
             await self._keys.ensure(access_token_kid(token))
             return self._verifier.verify(token)

@@ -13,9 +13,13 @@ Tokens are EdDSA-signed JWTs, checked as RFC 8725 (JWT best current practices) a
 - ``iss`` and ``aud`` must be the expected ones (3.8, 3.9); ``exp``, ``nbf``, ``iat`` and
   ``sub`` must be present, and the times hold within ``LEEWAY_SECONDS``.
 
-The keys come from a callable so a key rotation needs no restart.
+The keys come from a callable so a key rotation needs no restart. A token that passed is
+remembered by its exact string until its ``exp`` (``token_cache``), and every one
+remembered is forgotten as soon as the key set changes: a key withdrawn from the set takes
+its tokens with it at once, as it would without the cache.
 """
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
@@ -27,6 +31,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from shoplab.platform.errors import Forbidden, Unauthorized
+from shoplab.platform.token_cache import DEFAULT_MAX_SIZE, Clock, ExpiringMap
 
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -100,14 +105,28 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         leeway_seconds: int = LEEWAY_SECONDS,
+        clock: Clock = time.time,
+        max_cached: int = DEFAULT_MAX_SIZE,
     ) -> None:
         self._public_keys = public_keys
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
+        self._verified: ExpiringMap[str, Principal] = ExpiringMap(max_size=max_cached, clock=clock)
+        self._keys_seen: Mapping[str, Ed25519PublicKey] = {}
+        self._keys_copy: dict[str, Ed25519PublicKey] = {}
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal ``token`` proved before, if it still holds under the current keys."""
+        self._current_keys()
+        return self._verified.get(token)
 
     def verify(self, token: str) -> Principal:
-        key = self._public_keys().get(access_token_kid(token))
+        keys = self._current_keys()
+        known = self._verified.get(token)
+        if known is not None:
+            return known
+        key = keys.get(access_token_kid(token))
         if key is None:
             raise InvalidToken
         try:
@@ -125,7 +144,23 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in (ADMIN, CUSTOMER):
             raise InvalidToken
-        return Principal(customer_id=str(claims["sub"]), role=role)
+        principal = Principal(customer_id=str(claims["sub"]), role=role)
+        self._verified.put(token, principal, float(claims["exp"]))
+        return principal
+
+    def _current_keys(self) -> Mapping[str, Ed25519PublicKey]:
+        """The keys now; what was verified under another set is forgotten.
+
+        A source that keeps its mapping (the gateway's JWKS cache) is recognised at once;
+        one that builds a new mapping each time (identity's key ring) is compared key by key.
+        """
+        keys = self._public_keys()
+        if keys is not self._keys_seen:
+            if keys != self._keys_copy:
+                self._verified.clear()
+                self._keys_copy = dict(keys)
+            self._keys_seen = keys
+        return keys
 
 
 class Verifier(Protocol):
@@ -137,9 +172,9 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 
 
 VERIFIED_CALLER = "verified_caller"
-"""Where the edge's rate limits leave the caller a request's bearer token proved (a
-``Principal``, or None for a bad token) in the request's state, so that nothing behind
-them verifies the same token again."""
+"""Where the edge's rate limits, or a service's guard, leave the caller a request's bearer
+token proved (a ``Principal``, or None for a bad token) in the request's state, so that
+nothing behind them verifies the same token again."""
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -150,15 +185,19 @@ def bearer_token(authorization: str | None) -> str | None:
 
 class Authenticator:
     """FastAPI dependencies: ``customer`` admits any signed-in caller, ``admin``
-    administrators only."""
+    administrators only.
+
+    Both are coroutines, though they never wait: FastAPI runs a plain function dependency
+    in a worker thread, a hand-off that costs more than what it runs.
+    """
 
     def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
 
-    def customer(self, request: Request, credentials: BearerCredentials) -> Principal:
+    async def customer(self, request: Request, credentials: BearerCredentials) -> Principal:
         return self._caller(request, credentials, (ADMIN, CUSTOMER))
 
-    def admin(self, request: Request, credentials: BearerCredentials) -> Principal:
+    async def admin(self, request: Request, credentials: BearerCredentials) -> Principal:
         return self._caller(request, credentials, (ADMIN,))
 
     def _caller(

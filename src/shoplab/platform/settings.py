@@ -48,6 +48,9 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     """The share of requests and messages that start a trace (the rest follow their parent)."""
+    trace_max_per_second: float = Field(default=50.0, ge=0.0)
+    """New traces a process starts each second at most (0: no bound). Light traffic is
+    traced whole; under load, tracing costs no more than this many traces a second."""
     trace_sql: bool = False
     """A span per SQL statement, besides the one per transaction (costs CPU on every query)."""
     instance: str = "1"

@@ -1,5 +1,7 @@
 """Retries: idempotent calls only, availability errors only, jittered backoff, a budget."""
 
+from typing import Any
+
 import grpc
 import pytest
 
@@ -13,6 +15,7 @@ from shoplab.platform.resilience import (
     RetryBudget,
     RetryConfig,
 )
+from shoplab.platform.resilience import policy as policy_module
 
 from .test_resilience_fakes import ScriptedDependency, make_policy, rpc_error
 
@@ -119,3 +122,22 @@ def test_the_budget_floor_lets_a_quiet_system_retry() -> None:
     budget = RetryBudget(ratio=0.2, min_per_second=1, window=10, clock=ManualClock())
     spent = [budget.try_spend() for _ in range(11)]
     assert spent == [True] * 10 + [False]
+
+
+async def test_a_call_that_succeeds_at_once_builds_no_retry_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loops: list[object] = []
+    real = policy_module.retrying
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loops.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(policy_module, "retrying", counted)
+    policy = make_policy(ManualClock())
+    assert await policy.call(ScriptedDependency("product"), idempotent=True) == "product"
+    assert loops == []
+    flaky = ScriptedDependency(UNAVAILABLE, "product")
+    assert await policy.call(flaky, idempotent=True) == "product"
+    assert (len(loops), flaky.calls) == (1, 2), "a failed first attempt enters the loop"

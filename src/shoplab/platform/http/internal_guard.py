@@ -4,12 +4,14 @@ Health probes stay open (the supervisor and the gateway need them); every
 other path needs a valid internal token, which only the gateway and the other
 services can mint. A request refused here gets the same 401 problem as a
 missing customer token. An accepted one is served under the deadline its caller
-sent (``shoplab-timeout-ms``), so the gRPC calls it makes in turn never outlive it.
+sent (``shoplab-timeout-ms``), so the gRPC calls it makes in turn never outlive it,
+and with the caller the token proved in its state (``VERIFIED_CALLER``), so that the
+routes' ``Authenticator`` does not verify the same token again.
 """
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shoplab.platform.auth import InvalidToken
+from shoplab.platform.auth import VERIFIED_CALLER, InvalidToken
 from shoplab.platform.http.problems import problem_response
 from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.resilience import deadline
@@ -30,10 +32,11 @@ class ServiceGuard:
         try:
             if token is None:
                 raise InvalidToken
-            self._credentials.verify(token)
+            caller = self._credentials.verify(token)
         except InvalidToken as refused:
             await problem_response(refused)(scope, receive, send)
             return
+        scope.setdefault("state", {})[VERIFIED_CALLER] = caller
         with deadline.inherit_http(_headers(scope)):  # the gateway's remaining time
             await self._app(scope, receive, send)
 

@@ -17,10 +17,13 @@ app after the first in one process (the tests build many); and its in-progress g
 ignores the registry it is given.
 """
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from time import perf_counter
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +35,9 @@ METHODS = frozenset(
 )
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _ROUTE = ("method", "route")
+CHILDREN_CACHED = 4096
+"""Series looked up per family and kept: ``labels()`` costs a lock and a dict lookup per call,
+and the label values are bounded (route templates, standard methods, status codes)."""
 
 
 class HttpMetrics:
@@ -57,6 +63,14 @@ class HttpMetrics:
             _ROUTE,
             registry=registry,
         )
+        self.requests_of = _children(self.requests)
+        self.duration_of = _children(self.duration)
+        self.in_progress_of = _children(self.in_progress)
+
+
+def _children(family: MetricWrapperBase) -> Callable[..., Any]:
+    """``family.labels``, remembered per label values."""
+    return lru_cache(maxsize=CHILDREN_CACHED)(family.labels)
 
 
 def http_metrics(registry: CollectorRegistry = REGISTRY) -> HttpMetrics:
@@ -93,15 +107,15 @@ class RequestMetrics:
                 status = message["status"]
             await send(message)
 
-        in_progress = self.metrics.in_progress.labels(method, route)
+        in_progress = self.metrics.in_progress_of(method, route)
         in_progress.inc()
         started = perf_counter()
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
             in_progress.dec()
-            self.metrics.duration.labels(method, route).observe(perf_counter() - started)
-            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.duration_of(method, route).observe(perf_counter() - started)
+            self.metrics.requests_of(method, route, status).inc()
 
 
 def _unmeasured(path: str) -> bool:

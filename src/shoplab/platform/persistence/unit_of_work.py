@@ -33,6 +33,7 @@ from shoplab.contracts.envelope import Envelope, Message
 from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.telemetry.messages import trace_context
+from shoplab.platform.telemetry.tracing import parent_sampled
 
 _OUTBOX_WRITTEN = "shoplab.outbox_written"
 _AFTER_COMMIT = "shoplab.after_commit"
@@ -140,7 +141,9 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         self.bind(self._transaction.sql)
         return self
 
-    def _start_span(self) -> Span:
+    def _start_span(self) -> Span | None:
+        if not parent_sampled():  # nothing would be recorded: no span at all
+            return None
         name = type(self).__name__.removeprefix("Sql").removesuffix("UnitOfWork")
         context = name.lower() or "database"
         kind = "read" if self._read_only else "transaction"

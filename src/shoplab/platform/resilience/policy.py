@@ -8,7 +8,8 @@
    for all its attempts and waits together.
 2. **Bulkhead around the whole call**, retries and waits included, so that
    retrying cannot put more than ``limit`` calls on the dependency at once.
-3. **Retry loop** (idempotent calls only, availability errors only, budgeted).
+3. **Retry loop** (idempotent calls only, availability errors only, budgeted), entered
+   only after a first attempt failed: the attempt that succeeds costs no loop.
 4. **Each attempt** checks the deadline again, then **asks the breaker**: every
    attempt is a real call to the dependency, so each is counted, and an open
    breaker stops the retries at once (``CircuitOpen`` is never retried). The
@@ -90,14 +91,26 @@ class ResilientCall:
         try:
             self._fail_if_expired()
             with self._call_deadline(), self.bulkhead.slot():
-                async for attempt in self._retrying(idempotent):
-                    with attempt:
-                        first = attempt.retry_state.attempt_number == 1
-                        result = await self._attempt(operation, first=first)
+                try:
+                    result = await self._attempt(operation, first=True)
+                except Exception as error:
+                    if not (idempotent and self.config.retry.enabled):
+                        raise
+                    result = await self._retry(operation, error, idempotent)
         except BaseException as error:
             self._metrics.call(self._count(error))
             raise
         self._metrics.call("success")
+        return result
+
+    async def _retry(self, operation: Operation[T], failed: Exception, idempotent: bool) -> T:
+        """The retry loop, entered only once a first attempt has failed: that failure is
+        given to it as its attempt 1, so a call that succeeds at once pays for no loop."""
+        async for attempt in self._retrying(idempotent):
+            with attempt:
+                if attempt.retry_state.attempt_number == 1:
+                    raise failed
+                result = await self._attempt(operation, first=False)
         return result
 
     async def _attempt(self, operation: Operation[T], *, first: bool) -> T:

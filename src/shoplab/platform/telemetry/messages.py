@@ -18,6 +18,10 @@ So the context is kept with the message at each step:
 
 Both brokers and the monolith's in-process transport go through these three
 functions, so the context travels the same way whichever carries the message.
+
+A message whose trace is not sampled gets no span at either end: its parent's context is
+made current instead, so that it still travels on, and what the handler does stays out of
+the trace as well.
 """
 
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -25,7 +29,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import NonRecordingSpan, Span, SpanKind, Status, StatusCode
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.telemetry.orders import ORDER_ID
@@ -48,10 +53,16 @@ def inject_into(headers: MutableMapping[str, str]) -> None:
 @contextmanager
 def publishing(envelope: Envelope, system: str) -> Iterator[Span]:
     """The relay's span for one publish; a child of the context stored with the message."""
+    parent = propagate.extract(envelope.trace_context)
+    unsampled = _unsampled(parent)
+    if unsampled is not None:
+        with trace.use_span(unsampled):
+            yield unsampled
+        return
     waited = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
     with tracer.start_as_current_span(
         f"publish {envelope.type}",
-        context=propagate.extract(envelope.trace_context),
+        context=parent,
         kind=SpanKind.PRODUCER,
         attributes={
             **_message_attributes(envelope, system),
@@ -78,6 +89,11 @@ def consuming(
     parent = None
     if headers is not None:
         parent = propagate.extract(headers if "traceparent" in headers else envelope.trace_context)
+    unsampled = _unsampled(parent)
+    if unsampled is not None:
+        with trace.use_span(unsampled):
+            yield unsampled
+        return
     with tracer.start_as_current_span(
         f"process {envelope.type}",
         context=parent,
@@ -91,6 +107,15 @@ def consuming(
         set_status_on_exception=False,
     ) as span:
         yield span
+
+
+def _unsampled(parent: Context | None) -> NonRecordingSpan | None:
+    """The parent (``None``: the current span) as a span to make current, when it belongs to
+    a trace that is not sampled; else None (sampled, or no trace: the sampler decides)."""
+    context = trace.get_current_span(parent).get_span_context()
+    if not context.is_valid or context.trace_flags.sampled:
+        return None
+    return NonRecordingSpan(context)
 
 
 def failed(span: Span, error: BaseException) -> None:

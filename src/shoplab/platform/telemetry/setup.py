@@ -14,4 +14,5 @@ def configure_telemetry(service: str, settings: PlatformSettings) -> None:
         settings.instance,
         settings.data_dir,
         sample_ratio=settings.trace_sample_ratio,
+        max_traces_per_second=settings.trace_max_per_second,
     )

@@ -5,16 +5,17 @@ every process writes ``<data-dir>/traces/<service>-<instance>.jsonl``: one file 
 process (no two writers share a file, no lock), one compact object per span in the
 shape ``shoplab trace --json`` prints. A file past ``max_bytes`` is renamed to
 ``.jsonl.1`` (replacing the one before), so the store stays bounded. The SDK's batch
-processor calls ``export`` from its own thread, off the event loop.
+processor calls ``export`` from its own thread, off the event loop, and it still takes
+the GIL from the loop: lines are serialized with orjson, several times faster than ``json``.
 """
 
-import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
+import orjson
 from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -27,10 +28,13 @@ class JsonLinesSpanExporter(SpanExporter):
         self._path = path
         self._max_bytes = max_bytes
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO = path.open("a", encoding="utf-8")
+        self._file: BinaryIO = path.open("ab")
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(span_record(span), default=str) + "\n" for span in spans)
+        lines = b"".join(
+            orjson.dumps(span_record(span), default=str, option=orjson.OPT_APPEND_NEWLINE)
+            for span in spans
+        )
         try:
             self._file.write(lines)
             self._file.flush()
@@ -49,7 +53,7 @@ class JsonLinesSpanExporter(SpanExporter):
     def _rotate(self) -> None:
         self._file.close()
         os.replace(self._path, self._path.with_name(self._path.name + ".1"))
-        self._file = self._path.open("a", encoding="utf-8")
+        self._file = self._path.open("ab")
 
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:

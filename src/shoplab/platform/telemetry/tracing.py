@@ -13,14 +13,21 @@ patch the libraries' constructors:
   published or handled); a span that has a parent follows its parent's decision.
   Background work (the relay polling, heartbeats, lag probes) touches the database
   every second with no request behind it: those would be thousands of one-span traces
-  of nothing. ``trace_sample_ratio`` thins the entry points when asked to.
+  of nothing. At most ``trace_max_per_second`` new traces start each second in a process
+  (50 by default): a learner's few orders a second are all traced, while under load the
+  cost of tracing stays bounded. ``trace_sample_ratio`` thins the entry points further.
+- What costs nothing: the project's own span sites (HTTP client, units of work, messages)
+  start no span at all under a parent that is not sampled; they still pass the parent's
+  context on (``traceparent``), so every process agrees on the trace's fate.
 - Where spans go: to the collector named by ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
   ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) when set (OTLP over HTTP: Jaeger, Tempo, an
   OpenTelemetry Collector), otherwise to this process's span file under the data folder.
 """
 
 import os
-from collections.abc import Iterator, MutableMapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,7 +52,7 @@ from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_RESPONSE_STATUS_CODE,
 )
 from opentelemetry.semconv.attributes.url_attributes import URL_FULL
-from opentelemetry.trace import Link, Span, SpanKind, StatusCode, TraceState
+from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, StatusCode, TraceState
 from opentelemetry.util.types import Attributes
 
 from shoplab.platform.telemetry.span_files import JsonLinesSpanExporter
@@ -56,11 +63,30 @@ ENTRY_POINTS = frozenset({SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER}
 _HTTP_CLIENT = trace.get_tracer("shoplab.http.client")
 
 
-class EntryPoints(Sampler):
-    """Start traces only at entry points (requests, messages); keep ``ratio`` of them."""
+DEFAULT_MAX_TRACES_PER_SECOND = 50.0
 
-    def __init__(self, ratio: float = 1.0) -> None:
+
+class EntryPoints(Sampler):
+    """Start traces only at entry points (requests, messages); keep ``ratio`` of them, and
+    at most ``max_per_second`` a second (0: no bound).
+
+    The bound is a token bucket holding one second's worth: a burst of that many is traced
+    whole, then one trace every ``1 / max_per_second`` seconds.
+    """
+
+    def __init__(
+        self,
+        ratio: float = 1.0,
+        *,
+        max_per_second: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ratio = TraceIdRatioBased(ratio)
+        self._rate = max_per_second
+        self._clock = clock
+        self._tokens = max_per_second
+        self._filled_at = clock()
+        self._lock = threading.Lock()
 
     def should_sample(
         self,
@@ -74,12 +100,38 @@ class EntryPoints(Sampler):
     ) -> SamplingResult:
         if kind not in ENTRY_POINTS:
             return SamplingResult(Decision.DROP)
-        return self._ratio.should_sample(
+        result = self._ratio.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
+        if result.decision is Decision.RECORD_AND_SAMPLE and self._rate > 0 and not self._take():
+            return SamplingResult(Decision.DROP)
+        return result
+
+    def _take(self) -> bool:
+        """One token from the bucket, if there is one left."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._rate, self._tokens + (now - self._filled_at) * self._rate)
+            self._filled_at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
 
     def get_description(self) -> str:
-        return f"EntryPoints({self._ratio.get_description()})"
+        bound = f", at most {self._rate:g}/s" if self._rate > 0 else ""
+        return f"EntryPoints({self._ratio.get_description()}{bound})"
+
+
+def parent_sampled() -> bool:
+    """Whether the current span is sampled: a span started under it would be recorded.
+
+    The project's span sites ask first, and start nothing when the answer is no: under an
+    unsampled parent a span would record nothing, yet cost as much to make and end. With no
+    parent at all the answer is no as well, right for every site that is not an entry point
+    (the sampler would drop it).
+    """
+    return trace.get_current_span().get_span_context().trace_flags.sampled
 
 
 def otlp_endpoint() -> str | None:
@@ -97,13 +149,14 @@ def configure_tracing(
     data_dir: Path,
     *,
     sample_ratio: float = 1.0,
+    max_traces_per_second: float = DEFAULT_MAX_TRACES_PER_SECOND,
 ) -> TracerProvider:
     """Install this process's tracer provider and instrument the libraries it uses."""
     provider = TracerProvider(
         resource=Resource.create(
             {SERVICE_NAME: service, SERVICE_INSTANCE_ID: f"{service}-{instance}"}
         ),
-        sampler=ParentBased(root=EntryPoints(sample_ratio)),
+        sampler=ParentBased(root=EntryPoints(sample_ratio, max_per_second=max_traces_per_second)),
     )
     provider.add_span_processor(
         BatchSpanProcessor(
@@ -123,7 +176,12 @@ def http_client_span(method: str, url: str, headers: MutableMapping[str, str]) -
 
     The method, the URL, the status (give it to ``answered``) and the header: what a trace
     needs of a client library's instrumentor, without the hooks it runs on every request.
+    Under a parent that is not sampled, no span: the parent's context goes on the request.
     """
+    if not parent_sampled():
+        propagate.inject(headers)
+        yield INVALID_SPAN
+        return
     attributes = {HTTP_REQUEST_METHOD: method, URL_FULL: url}
     with _HTTP_CLIENT.start_as_current_span(
         method, kind=SpanKind.CLIENT, attributes=attributes
