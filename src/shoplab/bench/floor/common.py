@@ -1,0 +1,90 @@
+"""What every floor process shares: JetStream, a SQLite file, and the consume loop."""
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import nats
+import orjson
+from nats.aio.client import Client as NatsClient
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+
+STREAM = "FLOOR"
+SUBJECTS = ["floor.>"]
+BATCH = 256
+"""Messages fetched at once: one transaction for all of them."""
+FETCH_SECONDS = 5.0
+PUBLISH_WINDOW = 4096
+INBOX = "CREATE TABLE IF NOT EXISTS inbox (message_id TEXT PRIMARY KEY);"
+
+Body = dict[str, object]
+Outgoing = list[tuple[str, Body]]
+Handler = Callable[[sqlite3.Connection, Body], Outgoing]
+"""Apply one message inside the batch's transaction; return what to publish after commit."""
+
+
+def open_database(path: Path, schema: str) -> sqlite3.Connection:
+    """A file of one's own: WAL, synced at checkpoints, transactions begun explicitly."""
+    database = sqlite3.connect(path, isolation_level=None)
+    database.execute("PRAGMA journal_mode=WAL")
+    database.execute("PRAGMA synchronous=NORMAL")
+    database.executescript(schema + INBOX)
+    return database
+
+
+async def connect(url: str, name: str) -> tuple[NatsClient, JetStreamContext]:
+    connection = await nats.connect(url, name=name)
+    return connection, connection.jetstream(publish_async_max_pending=PUBLISH_WINDOW)
+
+
+async def publish(jetstream: JetStreamContext, messages: Outgoing) -> None:
+    """Publish pipelined, each with an id the broker de-duplicates on; wait for every ack."""
+    acks = [
+        await jetstream.publish_async(
+            subject,
+            orjson.dumps(body),
+            stream=STREAM,
+            headers={"Nats-Msg-Id": f"{subject}:{body['order_id']}"},
+        )
+        for subject, body in messages
+    ]
+    await asyncio.gather(*acks)
+
+
+async def subscribe(jetstream: JetStreamContext, subject: str, durable: str) -> JetStreamContext.PullSubscription:
+    """A durable pull consumer: acks are explicit, sent after the batch's commit."""
+    config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=20_000)
+    return await jetstream.pull_subscribe(subject, durable=durable, stream=STREAM, config=config)
+
+
+async def consume(
+    subscription: JetStreamContext.PullSubscription,
+    jetstream: JetStreamContext,
+    database: sqlite3.Connection,
+    handle: Handler,
+) -> None:
+    """Fetch a batch, apply it in one transaction, publish what follows, then ack the batch."""
+    while True:
+        try:
+            messages = await subscription.fetch(BATCH, timeout=FETCH_SECONDS)
+        except NatsTimeout:
+            continue
+        outgoing: Outgoing = []
+        database.execute("BEGIN")
+        for message in messages:
+            message_id = (message.headers or {}).get("Nats-Msg-Id", message.reply)
+            fresh = database.execute("INSERT OR IGNORE INTO inbox VALUES (?)", (message_id,))
+            if fresh.rowcount:
+                outgoing += handle(database, orjson.loads(message.data))
+        database.execute("COMMIT")
+        await publish(jetstream, outgoing)
+        for message in messages:
+            await message.ack()
+
+
+def mark_ready(folder: Path, name: str) -> None:
+    """Tell the launcher that this process consumes and serves."""
+    (folder / f"{name}.ready").touch()
