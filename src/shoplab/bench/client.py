@@ -40,9 +40,7 @@ class Answer:
     """The server will close the connection after this answer."""
 
 
-def prepare(
-    method: str, path: str, host: str, headers: dict[str, str], body: bytes = b""
-) -> bytes:
+def prepare(method: str, path: str, host: str, headers: dict[str, str], body: bytes = b"") -> bytes:
     """One request as it goes on the wire."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]

@@ -58,8 +58,8 @@ async def running(*, fsync: bool = False) -> AsyncIterator[RunningFloor]:
                     argv = [sys.executable, "-m", f"shoplab.bench.floor.{process}", nats_url]
                     argv += [str(folder)] + ([str(port)] if process == "orders" else [])
                     log = (folder / f"{process}.log").open("wb")
-                    floor.processes[process] = subprocess.Popen(
-                        argv, stdout=log, stderr=subprocess.STDOUT
+                    floor.processes[process] = await asyncio.to_thread(
+                        subprocess.Popen, argv, stdout=log, stderr=subprocess.STDOUT
                     )
                 await _wait_ready(floor, folder, port)
                 floor.ready_seconds = time.perf_counter() - started

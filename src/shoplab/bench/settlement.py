@@ -105,9 +105,9 @@ class Ledger:
             if placement.waiter is not None and not placement.waiter.done():
                 placement.waiter.set_result(None)
 
-    async def drained(self, timeout: float, idle: float = 0.2) -> bool:
-        """Wait until every accepted order is final; False if ``timeout`` passed first."""
-        deadline = time.monotonic() + timeout
+    async def drained(self, within: float, idle: float = 0.2) -> bool:
+        """Wait until every accepted order is final; False if ``within`` seconds pass first."""
+        deadline = time.monotonic() + within
         while self.unsettled():
             if time.monotonic() > deadline:
                 return False

@@ -1,5 +1,6 @@
 """The few statistics the report needs: percentiles and the knee of the throughput curve."""
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -30,7 +31,7 @@ def knee(points: Sequence[tuple[int, float]]) -> int:
     if not points:
         raise ValueError("no throughput point to find a knee in")
     order = sorted(range(len(points)), key=lambda i: points[i][0])
-    for here, following in zip(order, order[1:], strict=False):
+    for here, following in itertools.pairwise(order):
         if points[following][1] < points[here][1] * (1 + KNEE_GAIN):
             return here
     return order[-1]

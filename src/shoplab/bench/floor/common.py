@@ -54,7 +54,9 @@ async def publish(jetstream: JetStreamContext, messages: Outgoing) -> None:
     await asyncio.gather(*acks)
 
 
-async def subscribe(jetstream: JetStreamContext, subject: str, durable: str) -> JetStreamContext.PullSubscription:
+async def subscribe(
+    jetstream: JetStreamContext, subject: str, durable: str
+) -> JetStreamContext.PullSubscription:
     """A durable pull consumer: acks are explicit, sent after the batch's commit."""
     config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=20_000)
     return await jetstream.pull_subscribe(subject, durable=durable, stream=STREAM, config=config)

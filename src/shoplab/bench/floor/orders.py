@@ -71,7 +71,10 @@ class Orders:
         )
         method = orjson.loads(stored)["payment_method"]
         return [
-            ("floor.payments.commands.ChargePayment", {"order_id": order_id, "payment_method": method})
+            (
+                "floor.payments.commands.ChargePayment",
+                {"order_id": order_id, "payment_method": method},
+            )
         ]
 
     def charged(self, database: sqlite3.Connection, body: Body) -> Outgoing:
@@ -82,15 +85,22 @@ class Orders:
         )
         return [
             ("floor.inventory.commands.CommitStock", {"order_id": body["order_id"]}),
-            ("floor.orders.events.OrderApproved", {"order_id": body["order_id"], "updated_at": now}),
+            (
+                "floor.orders.events.OrderApproved",
+                {"order_id": body["order_id"], "updated_at": now},
+            ),
         ]
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         connection, self.jetstream = await connect(self.url, "floor-orders")
         self.database = open_database(self.folder / "orders.db", SCHEMA)
-        reserved = await subscribe(self.jetstream, "floor.inventory.events.StockReserved", "saga-reserved")
-        charged = await subscribe(self.jetstream, "floor.payments.events.PaymentCharged", "saga-charged")
+        reserved = await subscribe(
+            self.jetstream, "floor.inventory.events.StockReserved", "saga-reserved"
+        )
+        charged = await subscribe(
+            self.jetstream, "floor.payments.events.PaymentCharged", "saga-charged"
+        )
         steps = asyncio.gather(
             consume(reserved, self.jetstream, self.database, self.reserved),
             consume(charged, self.jetstream, self.database, self.charged),
@@ -105,7 +115,9 @@ class Orders:
 
 def main(url: str, folder: Path, port: int) -> None:
     orders = Orders(url, folder)
-    app = Starlette(routes=[Route("/orders", orders.place, methods=["POST"])], lifespan=orders.lifespan)
+    app = Starlette(
+        routes=[Route("/orders", orders.place, methods=["POST"])], lifespan=orders.lifespan
+    )
     uvicorn.run(
         app,
         host="127.0.0.1",
