@@ -52,18 +52,13 @@ def print_results(results: dict[str, Any], console: Console) -> None:
 
 def _sweep_table(name: str, figures: Figures) -> Table:
     knee = (figures.get("knee") or {}).get("concurrency")
-    table = Table(title=f"{name}: throughput by concurrency (steady window; * the knee)")
-    for header in (
-        "in flight",
-        "settled/s",
-        "placed/s",
-        "placement p50/p99 ms",
-        "final p50/p99 ms",
-        "CPU ms/order",
-        "client CPU",
-        "refusals",
-    ):
-        table.add_column(header, justify="right")
+    table = Table(
+        title=f"{name}: throughput by n in flight (steady window; * the knee; "
+        "placed and final: p50 / p99; CPU ms per order; client CPU ÷ system's)"
+    )
+    for header in ("n", "settled/s", "placed/s", "placed ms", "final ms", "CPU ms", "client"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("refusals")
     for point in figures.get("throughput") or []:
         mark = "*" if point["concurrency"] == knee else ""
         table.add_row(
@@ -133,7 +128,12 @@ def _rate(figures: Figures, name: str) -> str:
 
 
 def _pair(values: dict[str, float]) -> str:
-    return f"{values['p50']:,.1f} / {values['p99']:,.1f}"
+    """p50 / p99 in as few characters as their size allows."""
+    return f"{_short(values['p50'])} / {_short(values['p99'])}"
+
+
+def _short(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _share(value: float | None) -> str:

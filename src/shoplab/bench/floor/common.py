@@ -8,6 +8,7 @@ from pathlib import Path
 import nats
 import orjson
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
@@ -17,6 +18,8 @@ SUBJECTS = ["floor.>"]
 BATCH = 256
 """Messages fetched at once: one transaction for all of them."""
 FETCH_SECONDS = 5.0
+MORE_SECONDS = 0.005
+"""How long to wait for the server's answer to "what else is there?"."""
 PUBLISH_WINDOW = 4096
 INBOX = "CREATE TABLE IF NOT EXISTS inbox (message_id TEXT PRIMARY KEY);"
 
@@ -71,9 +74,10 @@ async def consume(
     """Fetch a batch, apply it in one transaction, publish what follows, then ack the batch."""
     while True:
         try:
-            messages = await subscription.fetch(BATCH, timeout=FETCH_SECONDS)
+            messages = await subscription.fetch(1, timeout=FETCH_SECONDS)
         except NatsTimeout:
             continue
+        messages += await _more(subscription)
         outgoing: Outgoing = []
         database.execute("BEGIN")
         for message in messages:
@@ -85,6 +89,19 @@ async def consume(
         await publish(jetstream, outgoing)
         for message in messages:
             await message.ack()
+
+
+async def _more(subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+    """Whatever else is already waiting, up to a batch, without lingering for more.
+
+    nats-py's ``fetch(n)`` waits, once it has one message, until all ``n`` came or the
+    timeout passed: under light load that would hold every hop for the whole timeout.
+    So the loop waits for one message, then takes only what the server has at once.
+    """
+    try:
+        return await subscription.fetch(BATCH - 1, timeout=MORE_SECONDS)
+    except NatsTimeout:
+        return []
 
 
 def mark_ready(folder: Path, name: str) -> None:
