@@ -75,7 +75,7 @@ async def consume(
     while True:
         try:
             messages = await subscription.fetch(1, timeout=FETCH_SECONDS)
-        except NatsTimeout:
+        except (NatsTimeout, TimeoutError):
             continue
         messages += await _more(subscription)
         outgoing: Outgoing = []
@@ -100,7 +100,7 @@ async def _more(subscription: JetStreamContext.PullSubscription) -> list[Msg]:
     """
     try:
         return await subscription.fetch(BATCH - 1, timeout=MORE_SECONDS)
-    except NatsTimeout:
+    except (NatsTimeout, TimeoutError):
         return []
 
 
