@@ -17,6 +17,8 @@ from rich.console import Console
 MODES = ("monolith", "microservices")
 console = Console(highlight=False)
 T = TypeVar("T")
+WIDE = 120
+"""Columns for the report even when printed to a file: its tables are wide."""
 
 
 def bench_command(
@@ -95,7 +97,7 @@ def bench_command(
     if as_json:
         print(json.dumps(results, indent=2))
     else:
-        print_results(results, console)
+        print_results(results, Console(highlight=False, width=max(console.width, WIDE)))
         console.print(f"results: {data}\nchart:   {chart}")
     broken = [
         mode for mode, figures in results["modes"].items() if not figures["invariants"]["held"]
