@@ -1,9 +1,9 @@
 """Placing orders: each with its own ``Idempotency-Key``, refusals counted and (usually) retried.
 
 A ``429`` or a ``5xx`` is a refusal: it is counted by status, with whether it said when to
-come back (``Retry-After``). In the measured phases the same request (the same key, so no
-second order) is sent again after ``Retry-After`` (or a short pause). In the overload phase
-it is not: the refused placements are the excess the system turned away.
+come back (``Retry-After``). The same request (the same key, so no second order) is sent
+again after ``Retry-After`` (or a short pause). In the overload phase a ``429`` or ``503`` is
+not: those placements are the excess the system turned away.
 """
 
 import asyncio
@@ -20,7 +20,8 @@ from shoplab.bench.settlement import FINAL, Ledger, Placement, wall_time
 from shoplab.bench.workload import PlannedOrder
 
 PLACE_PATH = "/api/orders"
-MAX_ATTEMPTS = 20
+GIVE_UP_SECONDS = 300.0
+"""A placement still unanswered after this long stops the run: the system is not settling."""
 RETRY_PAUSE_SECONDS = 0.05
 """The pause before sending again when the refusal did not say how long to wait."""
 REFUSALS = frozenset({429, 503})
@@ -74,12 +75,17 @@ class Placer:
         return prepare("POST", self._path, self._client.authority, headers, body)
 
     async def place(self, planned: PlannedOrder, *, retry: bool = True) -> Placement | None:
-        """Place one order; None when it was refused and ``retry`` is off."""
+        """Place one order; None when it was refused (429, 503) and ``retry`` is off.
+
+        Any other failure (another 5xx, a broken connection) may have created the order, so
+        it is always sent again with the same key until answered: an order the ledger did
+        not know of would break the stock invariant for no fault of the system's.
+        """
         placement = Placement(planned, uuid.uuid4().hex)
         request = self.request(planned, placement.key)
         placement.sent_at = time.time()
         started = time.perf_counter()
-        for _ in range(MAX_ATTEMPTS):
+        while time.perf_counter() - started < GIVE_UP_SECONDS:
             answer: Answer | None = None
             try:
                 answer = await self._client.send(request)
@@ -94,11 +100,11 @@ class Placer:
                 self.refusals.count(str(answer.status), answer)
                 if answer.status < 500 and answer.status != 429:
                     raise PlacementFailed(f"a placement answered {answer.status}: {answer.body!r}")
-            if not retry:
-                return None
+                if not retry and answer.status in REFUSALS:
+                    return None
             pause = answer.retry_after if answer and answer.retry_after else RETRY_PAUSE_SECONDS
             await asyncio.sleep(pause)
-        raise PlacementFailed(f"a placement was refused {MAX_ATTEMPTS} times")
+        raise PlacementFailed(f"a placement was not answered within {GIVE_UP_SECONDS:.0f} s")
 
     def _accepted(self, placement: Placement, body: bytes) -> None:
         accepted = orjson.loads(body)
