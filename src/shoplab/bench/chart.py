@@ -29,7 +29,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
     baselines = results.get("baselines") or {}
     figure = Figure(figsize=(22, 10), layout="constrained")
     (top, bottom) = figure.subplots(2, 4)
-    _throughput(top[0], modes)
+    _throughput(top[0], modes, results.get("floor"))
     _latency(top[1], modes, "placement_ms", "Placement latency (ms)")
     _latency(top[2], modes, "final_ms", "Time to final status (ms)")
     _summary(top[3], results, modes)
@@ -41,10 +41,39 @@ def draw(results: dict[str, Any], path: Path) -> None:
     figure.savefig(path, format="png", dpi=90)
 
 
-def _throughput(axes: Axes, modes: dict[str, Mode]) -> None:
-    series = {name: [mode.get("settled_per_second")] for name, mode in modes.items()}
-    _grouped(axes, ["settled"], series)
-    axes.set_title("Settled orders per second (more is better)")
+def _throughput(axes: Axes, modes: dict[str, Mode], floor: Mode | None) -> None:
+    """Settled orders/s by concurrency, a line per mode (and the floor), the knee marked."""
+    curves = {name: mode for name, mode in modes.items() if mode.get("throughput")}
+    if floor and floor.get("throughput"):
+        curves["floor"] = floor
+    if not curves:
+        series = {name: [mode.get("settled_per_second")] for name, mode in modes.items()}
+        _grouped(axes, ["settled"], series)
+        axes.set_title("Settled orders per second (more is better)")
+        return
+    for index, (name, mode) in enumerate(curves.items()):
+        points = mode["throughput"]
+        x = [point["concurrency"] for point in points]
+        y = [point["settled_per_second"] for point in points]
+        color = BASELINE_COLOR if name == "floor" else _mode_color(name, index)
+        axes.plot(x, y, marker="o", color=color, label=name)
+        knee = (mode.get("knee") or {}).get("concurrency")
+        for cx, cy in zip(x, y, strict=True):
+            axes.annotate(
+                _short(cy),
+                (cx, cy),
+                textcoords="offset points",
+                xytext=(0, 5),
+                ha="center",
+                fontsize=8,
+            )
+            if cx == knee:
+                axes.plot([cx], [cy], marker="*", markersize=16, color=color)
+    axes.set_xscale("log", base=2)
+    axes.set_xlabel("orders in flight (log scale; * the knee)")
+    axes.set_yscale("log")
+    axes.legend(fontsize=9, loc="upper left")
+    axes.set_title("Settled orders per second by concurrency (more is better)")
 
 
 def _latency(axes: Axes, modes: dict[str, Mode], key: str, title: str) -> None:

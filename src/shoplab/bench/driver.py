@@ -1,67 +1,25 @@
-"""The benchmark's client: customers placing the planned orders through the public API.
+"""The benchmark's set-up through the public API: customers signed in, the stock set.
 
-Two phases, each over the same seeded plan:
-
-- **throughput**: a closed loop, ``concurrency`` placements in flight and at most
-  ``backlog`` orders placed but not yet final. (Without that bound, placing faster than
-  the system settles grows a queue until the saga's step deadlines pass and its retries
-  add to the load: a benchmark would measure that collapse, not the pace.) *Settled orders
-  per second* is the orders divided by the time from the first placement to the last
-  final status the orders owner wrote (``updated_at``).
-- **light load**: an open loop at a tenth of that rate, where the *time to final status*
-  says how long one order takes when nothing queues.
-
-The time to final status of an order is its ``updated_at`` (written by the orders owner
-with the final status) minus the moment the client sent the placement, so it does not
-depend on how often the client looks.
-
-A placement that gets a 429, a 5xx or a broken connection is counted as an error and
-sent again with the same ``Idempotency-Key``, so no retry creates a second order.
+This is the slow, general path (aiohttp), used before and after the measured phases: to
+register and sign in the customers, to set the stock, and to read orders back for the
+invariants. The measured placements go through ``client``, which costs far less per request.
 """
 
 import asyncio
-import itertools
-import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import aiohttp
 
-from shoplab.bench.workload import PlannedOrder, Workload
-
-FINAL = frozenset({"APPROVED", "REJECTED"})
 ADMIN_EMAIL = "admin@shoplab.local"
 PASSWORD = "bench-password-1"
 SETUP_CONCURRENCY = 8
-SETTLE_TIMEOUT_SECONDS = 120.0
-MAX_ATTEMPTS = 20
-POLL_SECONDS = 0.005
-WATCHED = 8
-"""The oldest unsettled orders read at once while placing."""
 
 
 class BenchFailed(Exception):
     """The system did not do what the workload needs (an order never settled, say)."""
-
-
-@dataclass
-class Placement:
-    """One planned order and what became of it."""
-
-    planned: PlannedOrder
-    sent_at: float = 0.0
-    """Wall-clock time of the first send (comparable with the server's timestamps)."""
-    latency: float = 0.0
-    order_id: str = ""
-    order: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def final_after(self) -> float:
-        """Seconds from sending the placement to the final status being written."""
-        return datetime.fromisoformat(self.order["updated_at"]).timestamp() - self.sent_at
 
 
 @dataclass
@@ -126,130 +84,3 @@ async def stock_up(shop: Shop, stock: dict[str, int]) -> None:
         status, body = await shop.json("PUT", path, shop.admin, {"on_hand": on_hand})
         if status != 200 or body["available"] != on_hand:
             raise BenchFailed(f"PUT {path} answered {status}: {body}")
-
-
-async def place(shop: Shop, placement: Placement) -> None:
-    """Send one placement until it is accepted; every refusal on the way is an error."""
-    headers = {**shop.customers[placement.planned.customer], "Idempotency-Key": str(uuid.uuid4())}
-    placement.sent_at = time.time()
-    started = time.perf_counter()
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            status, body = await shop.json("POST", "/api/orders", headers, placement.planned.body())
-        except aiohttp.ClientError as error:
-            shop.errors[type(error).__name__] += 1
-            await asyncio.sleep(0.05)
-            continue
-        if status == 202:
-            placement.latency = time.perf_counter() - started
-            placement.order_id = body["order_id"]
-            return
-        shop.errors[str(status)] += 1
-        if status < 500 and status != 429:
-            raise BenchFailed(f"a placement answered {status}: {body}")
-        await asyncio.sleep(0.05)
-    raise BenchFailed(f"a placement was refused {MAX_ATTEMPTS} times: {dict(shop.errors)}")
-
-
-async def closed_loop(shop: Shop, orders: list[Placement], concurrency: int, backlog: int) -> float:
-    """Place the orders ``concurrency`` at a time, with at most ``backlog`` not yet final;
-    returns the wall-clock start.
-
-    A watcher reads the oldest unsettled orders (a few at a time) and makes room as they
-    settle: about one read per order, where each customer polling its own would add
-    several, and load the system it measures.
-    """
-    queue: asyncio.Queue[Placement] = asyncio.Queue()
-    for placement in orders:
-        queue.put_nowait(placement)
-    room = asyncio.Semaphore(backlog)
-    unsettled: deque[Placement] = deque()
-    placed = asyncio.Event()
-
-    async def customer() -> None:
-        while not queue.empty():
-            placement = queue.get_nowait()
-            await room.acquire()
-            await place(shop, placement)
-            unsettled.append(placement)
-            placed.set()
-
-    async def watcher() -> None:
-        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
-        settled = 0
-        while settled < len(orders):
-            if not unsettled:
-                placed.clear()
-                await placed.wait()
-                continue
-            oldest = list(itertools.islice(unsettled, WATCHED))
-            await asyncio.gather(*(_read_order(shop, p) for p in oldest))
-            done = [p for p in oldest if p.order.get("status") in FINAL]
-            for placement in done:
-                unsettled.remove(placement)
-                room.release()
-            settled += len(done)
-            if done:
-                deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
-            else:
-                await _pause_or_fail(deadline, oldest[0])
-                await asyncio.sleep(POLL_SECONDS)
-
-    began = time.time()
-    await asyncio.gather(watcher(), *(customer() for _ in range(concurrency)))
-    return began
-
-
-async def open_loop(shop: Shop, orders: list[Placement], rate: float) -> None:
-    """Send one placement every ``1/rate`` seconds, whatever the previous ones are doing."""
-    began = time.perf_counter()
-    tasks = []
-    for index, placement in enumerate(orders):
-        delay = began + index / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(place(shop, placement)))
-    await asyncio.gather(*tasks)
-
-
-async def settle(shop: Shop, orders: list[Placement], concurrency: int) -> None:
-    """Wait until every order is final, then read them all.
-
-    Only the last order placed is watched while the system catches up, so that waiting
-    adds almost no load; then every order is read once (again for any still pending).
-    """
-    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
-    pending = list(orders)
-    await _read_order(shop, pending[-1])
-    while pending[-1].order.get("status") not in FINAL:
-        await _pause_or_fail(deadline, pending[-1])
-        await asyncio.sleep(POLL_SECONDS)
-        await _read_order(shop, pending[-1])
-    gate = asyncio.Semaphore(concurrency)
-
-    async def read(placement: Placement) -> None:
-        async with gate:
-            await _read_order(shop, placement)
-
-    while pending:
-        await asyncio.gather(*(read(p) for p in pending))
-        pending = [p for p in pending if p.order.get("status") not in FINAL]
-        if pending:
-            await _pause_or_fail(deadline, pending[0])
-            await asyncio.sleep(POLL_SECONDS)
-
-
-async def _pause_or_fail(deadline: float, placement: Placement) -> None:
-    if time.monotonic() > deadline:
-        raise BenchFailed(f"order {placement.order_id} did not settle: {placement.order}")
-
-
-async def _read_order(shop: Shop, placement: Placement) -> None:
-    headers = shop.customers[placement.planned.customer]
-    status, body = await shop.json("GET", f"/api/orders/{placement.order_id}", headers)
-    if status == 200:
-        placement.order = body
-
-
-def placements(workload: Workload) -> list[Placement]:
-    return [Placement(planned) for planned in workload.orders]

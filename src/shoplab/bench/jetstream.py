@@ -76,7 +76,7 @@ async def measure_jetstream(
         raise ValueError("measure at least one message of a non-negative size")
     payload = b"x" * payload_bytes
     with tempfile.TemporaryDirectory(prefix="shoplab-bench-nats-") as folder:
-        async with _embedded_nats(Path(folder), fsync=fsync) as url:
+        async with embedded_nats(Path(folder), fsync=fsync) as (url, _):
             connection = await nats.connect(url)
             try:
                 jetstream = connection.jetstream(publish_async_max_pending=WINDOW)
@@ -159,8 +159,9 @@ async def _settled_ack_pending(jetstream: JetStreamContext) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _embedded_nats(data_dir: Path, *, fsync: bool) -> AsyncIterator[str]:
-    """A server configured as ``shoplab up`` configures its own, on free loopback ports."""
+async def embedded_nats(data_dir: Path, *, fsync: bool) -> AsyncIterator[tuple[str, int]]:
+    """A server configured as ``shoplab up`` configures its own, on free loopback ports;
+    yields its URL and its process id."""
     config = broker.write_nats_config(data_dir, fsync)
     client, monitor = free_ports(2)
     log = data_dir / "nats-server.log"
@@ -168,7 +169,7 @@ async def _embedded_nats(data_dir: Path, *, fsync: bool) -> AsyncIterator[str]:
     server = await asyncio.create_subprocess_exec(*argv, stdin=DEVNULL)
     try:
         await _wait_healthy(server, broker.healthz_url(monitor), log)
-        yield f"nats://127.0.0.1:{client}"
+        yield f"nats://127.0.0.1:{client}", server.pid
     finally:
         if server.returncode is None:
             server.terminate()

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -75,7 +76,7 @@ class ResourceMeter:
         uses = [
             ProcessUse(
                 name,
-                round(self._cpu_last[name] - self._cpu_start[name], 2),
+                round(self._cpu_last[name] - self._cpu_start[name], 3),
                 round(self._peak[name] / MIB, 1),
             )
             for name in self._cpu_last
@@ -105,3 +106,26 @@ def own_cpu() -> Iterator[Callable[[], float]]:
     me = psutil.Process()
     start = _cpu(me)
     yield lambda: round(_cpu(me) - start, 2)
+
+
+def own_cpu_seconds() -> float:
+    """The benchmark client's CPU seconds so far, every thread included."""
+    return _cpu(psutil.Process())
+
+
+async def idle_cpu(pids: Callable[[], dict[str, int]], seconds: float) -> dict[str, Any]:
+    """Each process's CPU while nothing is asked of it, in ms per second.
+
+    Timers, heartbeats, relays polling an empty outbox and registries renewing leases
+    all cost CPU that no order pays for; this is that cost.
+    """
+    meter = ResourceMeter(pids)
+    meter.start()
+    await asyncio.sleep(seconds)
+    uses = await meter.stop()
+    per_process = {use.name: round(1000 * use.cpu_seconds / seconds, 1) for use in uses}
+    return {
+        "seconds": seconds,
+        "ms_per_second": per_process,
+        "total_ms_per_second": round(sum(per_process.values()), 1),
+    }

@@ -1,59 +1,79 @@
-"""One benchmark run: the baselines, then each mode started fresh and driven by the workload.
+"""One benchmark run: the baselines, each mode started fresh, and the floor, side by side.
 
 The result is one JSON-ready dict (its shape is documented in docs/performance.md); the
 CLI prints it as a table and writes it, with a chart, to ``bench/results/``.
 """
 
 import asyncio
-import math
 import os
 import platform
+import resource
 import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from shoplab.bench import driver, invariants, system
+from shoplab.bench import driver, floor_system, invariants, system
+from shoplab.bench.client import Client
 from shoplab.bench.gateway import direct_headers, measure_gateway_overhead
 from shoplab.bench.jetstream import measure_jetstream
-from shoplab.bench.resources import ResourceMeter, memory_now, own_cpu
-from shoplab.bench.workload import SEED, plan
+from shoplab.bench.measure import Target, light_load, overload, sweep
+from shoplab.bench.placing import Placer
+from shoplab.bench.resources import idle_cpu, memory_now
+from shoplab.bench.settlement import OUTCOMES, EventWatcher, Ledger, TableWatcher, Watcher
+from shoplab.bench.verdicts import ratios, targets
+from shoplab.bench.workload import SEED, endless, plan
 
 IDLE_SECONDS = 3.0
 """How long a fresh system is left alone before its idle memory is read."""
 LIGHT_LOAD_SHARE = 0.1
-LIGHT_LOAD_ORDERS = 5
-"""At least this many orders in the light-load phase."""
+LIGHT_MAX_RATE = 50.0
+STOCK_ORDERS = 2000
+"""The scarce skus get stock for a share of what this many orders ask (see ``workload``)."""
+FLOOR_SKUS = [f"FLOOR-{n:02}" for n in range(12)]
+OPEN_FILES = 8192
+"""Sockets the client may hold: an open loop past the knee keeps many answers waiting."""
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     modes: tuple[str, ...] = ("monolith", "microservices")
-    orders: int = 1500
-    concurrency: int = 16
-    backlog: int | None = None
-    """Orders placed and not yet final, at most (see ``driver.closed_loop``); by default
-    as many as ``concurrency``."""
+    concurrencies: tuple[int, ...] = (16, 64, 256)
+    warmup_seconds: float = 5.0
+    window_seconds: float = 20.0
+    light_orders: int = 200
+    light_max_seconds: float = 30.0
+    """Light load is sped up (above a tenth of the knee) to finish within this."""
+    overload_seconds: float = 10.0
+    overload_ramp_seconds: float = 2.0
+    idle_cpu_seconds: float = 5.0
     customers: int = 32
     seed: int = SEED
     fsync: bool = False
-    light_seconds: float = 8.0
     jetstream_messages: int = 20_000
     gateway_requests: int = 2000
     baselines: bool = True
+    floor: bool = True
     extra_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def quick(cls, **overrides: Any) -> "BenchSettings":
-        """A run that finishes in well under two minutes on two cores."""
+        """A run that finishes in about three minutes on two cores."""
         values: dict[str, Any] = {
-            "orders": 300,
+            "warmup_seconds": 2.0,
+            "window_seconds": 5.0,
+            "light_orders": 50,
+            "light_max_seconds": 10.0,
+            "overload_seconds": 5.0,
+            "overload_ramp_seconds": 1.0,
+            "idle_cpu_seconds": 3.0,
             "customers": 8,
-            "light_seconds": 3.0,
             "jetstream_messages": 5000,
             "gateway_requests": 500,
         }
@@ -64,6 +84,7 @@ Progress = Callable[[str], None]
 
 
 async def run(settings: BenchSettings, progress: Progress) -> dict[str, Any]:
+    _allow_open_files()
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["shoplab", *sys.argv[1:]]),
@@ -74,6 +95,7 @@ async def run(settings: BenchSettings, progress: Progress) -> dict[str, Any]:
         },
         "settings": {k: v for k, v in asdict(settings).items() if k != "extra_args"},
         "modes": {},
+        "floor": None,
         "baselines": {"jetstream": None, "gateway": None},
     }
     if settings.baselines:
@@ -82,10 +104,14 @@ async def run(settings: BenchSettings, progress: Progress) -> dict[str, Any]:
             messages=settings.jetstream_messages, fsync=settings.fsync
         )
         results["baselines"]["jetstream"] = asdict(jetstream)
+    if settings.floor:
+        progress("floor: the saga's graph on bare nats-py, sqlite3 and Starlette")
+        results["floor"] = await bench_floor(settings, progress)
     for mode in settings.modes:
         progress(f"{mode}: starting")
         results["modes"][mode] = await bench_mode(mode, settings, progress, results["baselines"])
-    results["ratios"] = ratios(results["modes"])
+    results["ratios"] = ratios(results["modes"], results["floor"])
+    results["targets"] = targets(results)
     return results
 
 
@@ -96,79 +122,149 @@ async def bench_mode(
         mode, fsync=settings.fsync, extra_args=settings.extra_args.get(mode, ())
     )
     try:
-        await asyncio.sleep(IDLE_SECONDS)
-        idle = memory_now(running.pids())
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            progress(f"{mode}: ready in {running.ready_seconds:.1f} s; signing in customers")
+        idle = await _idle(running.pids, settings)
+        progress(f"{mode}: ready in {running.ready_seconds:.1f} s; signing in customers")
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             shop = await driver.open_shop(
                 http, running.url, running.admin_password, settings.customers
             )
             skus = await driver.catalog_skus(shop)
-            workload = plan(skus, orders=settings.orders, customers=settings.customers)
+            workload = plan(skus, orders=STOCK_ORDERS, customers=settings.customers)
             await driver.stock_up(shop, workload.stock)
-            result = await _measure(shop, running, workload, settings, progress)
-            result["ready_seconds"] = round(running.ready_seconds, 2)
-            result["idle_rss_mb"] = idle["rss_mb"]
-            result["idle_pss_mb"] = idle["pss_mb"]
+            ledger = Ledger()
+            watcher = _watcher(running, ledger)
+            await watcher.start()
+            address = urlsplit(running.url)
+            client = Client(address.hostname or "127.0.0.1", address.port or 80)
+            authorizations = [customer["Authorization"] for customer in shop.customers]
+            orders = endless(skus, customers=settings.customers, seed=settings.seed)
+            target = Target(Placer(client, authorizations, ledger), orders, running.pids)
+            try:
+                result = await _measure(mode, target, settings, progress)
+            finally:
+                client.close()
+                await watcher.stop()
+            progress(f"{mode}: checking the invariants")
+            placements = list(ledger.placements.values())
+            problems = await invariants.check(shop, placements, workload.stock)
+            outcomes = Counter(p.status for p in placements)
+            result |= {
+                "ready_seconds": round(running.ready_seconds, 2),
+                **idle,
+                "orders": len(placements),
+                "outcomes": dict(sorted(outcomes.items())),
+                "invariants": {"held": not problems, "problems": problems[:20]},
+            }
             if settings.baselines and mode == "microservices":
                 progress(f"{mode}: gateway's added latency")
                 baselines["gateway"] = await _gateway(shop, running, settings)
             return result
     finally:
         progress(f"{mode}: stopping")
-        await asyncio.to_thread(system.stop, running)
+        await _stop(running)
 
 
 async def _measure(
-    shop: driver.Shop,
-    running: system.RunningSystem,
-    workload: Any,
-    settings: BenchSettings,
-    progress: Progress,
+    mode: str, target: Target, settings: BenchSettings, progress: Progress
 ) -> dict[str, Any]:
-    heavy = driver.placements(workload)
-    meter = ResourceMeter(running.pids)
-    meter.start()
-    progress(f"{running.mode}: {len(heavy)} orders, {settings.concurrency} in flight")
-    with own_cpu() as client_cpu:
-        backlog = settings.backlog or settings.concurrency
-        began = await driver.closed_loop(shop, heavy, settings.concurrency, backlog)
-        await driver.settle(shop, heavy, settings.concurrency)
-        spent = client_cpu()
-    processes = await meter.stop()
-    last_final = max(p.sent_at + p.final_after for p in heavy)
-    settled = len(heavy) / (last_final - began)
-    rate = max(1.0, settled * LIGHT_LOAD_SHARE)
-    count = max(LIGHT_LOAD_ORDERS, int(rate * settings.light_seconds))
-    progress(f"{running.mode}: {settled:.0f} settled/s; light load at {rate:.0f}/s")
-    light_plan = plan(
-        list(workload.stock), orders=count, customers=settings.customers, seed=settings.seed + 1
+    progress(f"{mode}: throughput at {', '.join(map(str, settings.concurrencies))} in flight")
+    throughput = await sweep(
+        target,
+        settings.concurrencies,
+        settings.warmup_seconds,
+        settings.window_seconds,
+        progress,
     )
-    light = driver.placements(light_plan)
-    await driver.open_loop(shop, light, rate)
-    await driver.settle(shop, light, settings.concurrency)
-    progress(f"{running.mode}: checking the invariants")
-    problems = await invariants.check(shop, heavy + light, workload.stock)
-    outcomes = Counter(p.order["reason"] or p.order["status"] for p in heavy + light)
+    at_knee = throughput["points"][throughput["knee"]]
+    knee_rate = max(at_knee["settled_per_second"], 1.0)
+    rate = min(
+        LIGHT_MAX_RATE,
+        max(knee_rate * LIGHT_LOAD_SHARE, settings.light_orders / settings.light_max_seconds),
+    )
+    light = await light_load(target, rate, settings.light_orders, progress)
+    over = await overload(
+        target,
+        knee_rate,
+        throughput["peak_settled_per_second"],
+        settings.overload_seconds,
+        settings.overload_ramp_seconds,
+        progress,
+    )
+    return _throughput_figures(throughput) | {"light_load": light, "overload": over}
+
+
+def _throughput_figures(throughput: dict[str, Any]) -> dict[str, Any]:
+    """The sweep, and its knee's figures at the top level (the ones compared across modes)."""
+    at_knee = throughput["points"][throughput["knee"]]
     return {
-        "orders": len(heavy),
-        "settled_per_second": round(settled, 1),
-        "placement_ms": percentiles([p.latency for p in heavy], (50, 95, 99)),
-        "final_ms": percentiles([p.final_after for p in heavy], (50, 99)),
-        "light_load": {
-            "rate_per_second": round(rate, 1),
-            "orders": len(light),
-            "placement_ms": percentiles([p.latency for p in light], (50, 95, 99)),
-            "final_ms": percentiles([p.final_after for p in light], (50, 99)),
+        "throughput": throughput["points"],
+        "knee": {
+            "concurrency": at_knee["concurrency"],
+            "settled_per_second": at_knee["settled_per_second"],
         },
-        "outcomes": dict(sorted(outcomes.items())),
-        "errors": dict(shop.errors),
-        "processes": [asdict(use) for use in processes],
-        "cpu_seconds": round(sum(use.cpu_seconds for use in processes), 2),
-        "client_cpu_seconds": spent,
-        "invariants": {"held": not problems, "problems": problems[:20]},
+        "settled_per_second": throughput["peak_settled_per_second"],
+        **{
+            key: at_knee[key]
+            for key in (
+                "placement_ms",
+                "final_ms",
+                "processes",
+                "cpu_seconds",
+                "cpu_ms_per_order",
+                "client_cpu_seconds",
+                "client_cpu_share",
+            )
+        },
     }
+
+
+async def bench_floor(settings: BenchSettings, progress: Progress) -> dict[str, Any]:
+    """The floor, driven by the same client and watched the same way, at the same
+    concurrencies."""
+    async with floor_system.running(fsync=settings.fsync) as floor:
+        idle = await _idle(floor.pids, settings)
+        ledger = Ledger()
+        watcher = EventWatcher(floor.nats_url, floor_system.OUTCOME_SUBJECTS, ledger)
+        await watcher.start()
+        address = urlsplit(floor.url)
+        client = Client(address.hostname or "127.0.0.1", address.port or 80)
+        placer = Placer(client, ["Bearer floor"] * settings.customers, ledger, path="/orders")
+        orders = endless(FLOOR_SKUS, customers=settings.customers, seed=settings.seed)
+        try:
+            throughput = await sweep(
+                Target(placer, orders, floor.pids),
+                settings.concurrencies,
+                settings.warmup_seconds,
+                settings.window_seconds,
+                progress,
+            )
+        finally:
+            client.close()
+            await watcher.stop()
+        unsettled = len(ledger.unsettled())
+        return _throughput_figures(throughput) | {
+            "ready_seconds": round(floor.ready_seconds, 2),
+            **idle,
+            "orders": len(ledger.placements),
+            "unsettled": unsettled,
+        }
+
+
+async def _idle(pids: Callable[[], dict[str, int]], settings: BenchSettings) -> dict[str, Any]:
+    """Memory after a rest, then each process's CPU while still idle."""
+    await asyncio.sleep(IDLE_SECONDS)
+    memory = memory_now(pids())
+    cpu = await idle_cpu(pids, settings.idle_cpu_seconds)
+    return {"idle_rss_mb": memory["rss_mb"], "idle_pss_mb": memory["pss_mb"], "idle_cpu": cpu}
+
+
+def _watcher(running: system.RunningSystem, ledger: Ledger) -> Watcher:
+    """The outcome events on the run's broker, or the monolith's table."""
+    broker = running.broker_url()
+    if running.mode == "monolith" or broker is None:
+        return TableWatcher(Path(running.data_dir) / "shoplab.db", ledger)
+    subjects = [f"shoplab.orders.events.{name}" for name in OUTCOMES]
+    return EventWatcher(broker, subjects, ledger)
 
 
 async def _gateway(
@@ -195,25 +291,12 @@ async def _gateway(
     }
 
 
-def percentiles(samples: list[float], ranks: tuple[int, ...]) -> dict[str, float]:
-    """Nearest-rank percentiles of samples in seconds, in milliseconds."""
-    ordered = sorted(samples)
-    return {
-        f"p{rank}": round(ordered[max(math.ceil(rank / 100 * len(ordered)) - 1, 0)] * 1000, 2)
-        for rank in ranks
-    }
+async def _stop(running: system.RunningSystem) -> None:
+    await asyncio.to_thread(system.stop, running)
 
 
-def ratios(modes: dict[str, Any]) -> dict[str, float]:
-    """Microservices over monolith, where both ran."""
-    if not {"monolith", "microservices"} <= modes.keys():
-        return {}
-    micro, mono = modes["microservices"], modes["monolith"]
-    return {
-        "settled_per_second": round(micro["settled_per_second"] / mono["settled_per_second"], 2),
-        "placement_p50": round(micro["placement_ms"]["p50"] / mono["placement_ms"]["p50"], 2),
-        "final_p50": round(
-            micro["light_load"]["final_ms"]["p50"] / mono["light_load"]["final_ms"]["p50"], 2
-        ),
-        "cpu_seconds": round(micro["cpu_seconds"] / mono["cpu_seconds"], 2),
-    }
+def _allow_open_files() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))

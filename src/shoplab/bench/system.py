@@ -55,6 +55,11 @@ class RunningSystem:
         pids.update({process.name: process.pid for process in run.processes})
         return pids
 
+    def broker_url(self) -> str | None:
+        """The run's NATS server (None in the monolith)."""
+        run = state.read(self.data_dir)
+        return run.broker_url if run else None
+
     def ports(self, name: str) -> dict[str, int]:
         """The ports of one process (``orders``: its HTTP and gRPC ports)."""
         run = state.read(self.data_dir)

@@ -6,7 +6,9 @@ the other). A few skus are scarce, so some orders are rejected for stock and the
 compensation runs too. The same seed gives the same plan in every mode, and in Locust.
 """
 
+import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 SEED = 20_261_124
@@ -50,17 +52,9 @@ class Workload:
 
 def plan(skus: list[str], *, orders: int, customers: int, seed: int = SEED) -> Workload:
     """The seeded plan: the same arguments always give the same orders and stock."""
-    rng = random.Random(seed)
-    chosen = sorted(skus)
-    scarce = set(rng.sample(chosen, min(SCARCE_SKUS, len(chosen) - 1)))
-    cards = list(CARD_WEIGHTS)
-    weights = list(CARD_WEIGHTS.values())
-    planned: list[PlannedOrder] = []
-    for index in range(orders):
-        picked = rng.sample(chosen, rng.randint(1, 3))
-        lines = tuple((sku, rng.randint(1, 3)) for sku in picked)
-        card = rng.choices(cards, weights)[0]
-        planned.append(PlannedOrder(index % customers, lines, card))
+    stream = endless(skus, customers=customers, seed=seed)
+    planned = [next(stream) for _ in range(orders)]
+    scarce = _scarce(sorted(skus), seed)
     asked = {sku: 0 for sku in scarce}
     for order in planned:
         for sku, quantity in order.lines:
@@ -68,6 +62,30 @@ def plan(skus: list[str], *, orders: int, customers: int, seed: int = SEED) -> W
                 asked[sku] += quantity
     stock = {
         sku: max(1, int(asked[sku] * SCARCE_SHARE)) if sku in scarce else PLENTIFUL_ON_HAND
-        for sku in chosen
+        for sku in sorted(skus)
     }
     return Workload(tuple(planned), stock, customers)
+
+
+def endless(skus: list[str], *, customers: int, seed: int = SEED) -> Iterator[PlannedOrder]:
+    """The seeded orders, as many as asked for: ``plan``'s orders are its first ones.
+
+    A timed benchmark does not know in advance how many orders it will place; it takes
+    them from here, with the stock of ``plan`` for a generous count.
+    """
+    rng = random.Random(seed)
+    chosen = sorted(skus)
+    _scarce(chosen, seed, rng)
+    cards = list(CARD_WEIGHTS)
+    weights = list(CARD_WEIGHTS.values())
+    for index in itertools.count():
+        picked = rng.sample(chosen, rng.randint(1, 3))
+        lines = tuple((sku, rng.randint(1, 3)) for sku in picked)
+        card = rng.choices(cards, weights)[0]
+        yield PlannedOrder(index % customers, lines, card)
+
+
+def _scarce(chosen: list[str], seed: int, rng: random.Random | None = None) -> set[str]:
+    """The scarce skus: the seed's first draw, so that they are the same in every plan."""
+    rng = rng or random.Random(seed)
+    return set(rng.sample(chosen, min(SCARCE_SKUS, len(chosen) - 1)))

@@ -6,29 +6,38 @@ of the ``shoplab`` command stays quick to start.
 
 import asyncio
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 MODES = ("monolith", "microservices")
 console = Console(highlight=False)
+T = TypeVar("T")
+WIDE = 120
+"""Columns for the report even when printed to a file: its tables are wide."""
 
 
 def bench_command(
     modes: Annotated[
         str, typer.Option(help="Comma-separated modes to run, each started fresh.")
     ] = ",".join(MODES),
-    orders: Annotated[
-        int | None, typer.Option(min=10, help="Orders per mode (default 1500; --quick 300).")
+    concurrencies: Annotated[
+        str, typer.Option(help="Placements in flight at each throughput step, comma-separated.")
+    ] = "16,64,256",
+    window: Annotated[
+        float | None,
+        typer.Option(min=1.0, help="Seconds measured at each step (default 20; --quick 5)."),
     ] = None,
-    concurrency: Annotated[
-        int, typer.Option(min=1, max=512, help="Placements in flight (and orders not yet final).")
-    ] = 16,
+    warmup: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Seconds of warm-up before each step (default 5; --quick 2)."),
+    ] = None,
     quick: Annotated[
-        bool, typer.Option("--quick", help="A smaller run: under two minutes on two cores.")
+        bool, typer.Option("--quick", help="Shorter steps: about three minutes on two cores.")
     ] = False,
     fsync: Annotated[
         bool, typer.Option("--fsync-always", help="Run the modes with --fsync always.")
@@ -36,13 +45,19 @@ def bench_command(
     baselines: Annotated[
         bool, typer.Option(help="Measure raw JetStream and the gateway's added latency too.")
     ] = True,
+    floor: Annotated[
+        bool, typer.Option(help="Measure the floor: the saga's graph with no chassis.")
+    ] = True,
     out: Annotated[Path, typer.Option(help="Where the JSON and the chart go.")] = Path(
         "bench/results"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
-    """Run one seeded workload through each mode and print the figures and the ratios."""
+    """Measure each mode and the floor side by side: throughput by concurrency and its knee,
+    light load, the overload point, idle CPU and memory; print them beside the targets."""
     from shoplab.bench.driver import BenchFailed
+    from shoplab.bench.floor_system import FloorFailed
+    from shoplab.bench.placing import PlacementFailed
     from shoplab.bench.report import print_results, save
     from shoplab.bench.runner import BenchSettings, run
     from shoplab.bench.system import StartFailed
@@ -51,14 +66,22 @@ def bench_command(
     unknown = set(chosen) - set(MODES)
     if unknown or not chosen:
         raise typer.BadParameter(f"choose among {', '.join(MODES)}", param_hint="--modes")
+    try:
+        steps = tuple(sorted({int(c) for c in concurrencies.split(",") if c.strip()}))
+    except ValueError:
+        raise typer.BadParameter("integers, like 16,64,256", param_hint="--concurrencies") from None
+    if not steps or min(steps) < 1:
+        raise typer.BadParameter("at least one step of 1 or more", param_hint="--concurrencies")
     base = BenchSettings.quick() if quick else BenchSettings()
     settings = replace(
         base,
         modes=chosen,
-        orders=orders or base.orders,
-        concurrency=concurrency,
+        concurrencies=steps,
+        window_seconds=window or base.window_seconds,
+        warmup_seconds=base.warmup_seconds if warmup is None else warmup,
         fsync=fsync,
         baselines=baselines,
+        floor=floor,
     )
 
     def progress(message: str) -> None:
@@ -66,15 +89,15 @@ def bench_command(
             console.print(f"[dim]{message}[/dim]")
 
     try:
-        results = asyncio.run(run(settings, progress))
-    except (BenchFailed, StartFailed) as error:
+        results = _event_loop_runner()(run(settings, progress))
+    except (BenchFailed, StartFailed, FloorFailed, PlacementFailed) as error:
         console.print(f"[red]the benchmark failed:[/red] {error}")
         raise typer.Exit(1) from None
     data, chart = save(results, out)
     if as_json:
         print(json.dumps(results, indent=2))
     else:
-        print_results(results, console)
+        print_results(results, Console(highlight=False, width=max(console.width, WIDE)))
         console.print(f"results: {data}\nchart:   {chart}")
     broken = [
         mode for mode, figures in results["modes"].items() if not figures["invariants"]["held"]
@@ -82,6 +105,15 @@ def bench_command(
     if broken:
         console.print(f"[red]invariants broken in {', '.join(broken)}[/red]")
         raise typer.Exit(1)
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, T]], T]:
+    """uvloop where it is installed: the client's CPU per request is part of the figures."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
 
 
 def load_command(
