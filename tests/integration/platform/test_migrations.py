@@ -35,8 +35,7 @@ async def test_migrations_match_the_declared_tables(
         )
         return list(compare_metadata(context, migrations.metadata))
 
-    async with database.engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+    assert await database.run_sync(differences) == []
 
 
 async def test_every_table_carries_its_context_prefix(database: Database) -> None:
@@ -46,8 +45,7 @@ async def test_every_table_carries_its_context_prefix(database: Database) -> Non
     def table_names(connection: Connection) -> list[str]:
         return inspect(connection).get_table_names()
 
-    async with database.engine.connect() as connection:
-        names = await connection.run_sync(table_names)
+    names = await database.run_sync(table_names)
     prefixes = tuple(f"{m.context}_" for m in ALL)
     assert len(names) >= 14
     assert all(name.startswith(prefixes) for name in names), names

@@ -50,8 +50,7 @@ class Recorder:
 
 @pytest.fixture
 async def db(database: Database) -> Database:
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    await database.run_sync(metadata.create_all)
     return database
 
 

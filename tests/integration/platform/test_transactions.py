@@ -17,8 +17,7 @@ COUNTER = Table("lab_counter", metadata, Column("id", Integer, primary_key=True)
 
 
 async def test_a_reader_does_not_wait_for_a_writer(database: Database) -> None:
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    await database.run_sync(metadata.create_all)
     async with SqlUnitOfWork(database) as writer:
         await writer.sql.execute("INSERT INTO lab_counter (id) VALUES (1)")  # the write lock
         async with SqlUnitOfWork(database).read_only() as reader:
@@ -39,8 +38,7 @@ async def test_a_read_only_transaction_refuses_writes_on_postgres(tmp_path: Path
 
 
 async def _refuses_writes(database: Database) -> None:
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    await database.run_sync(metadata.create_all)
     async with SqlUnitOfWork(database).read_only() as reader:
         with pytest.raises(DBAPIError, match="read-only"):
             await reader.sql.execute("INSERT INTO lab_counter (id) VALUES (1)")

@@ -21,16 +21,18 @@ PostgreSQL runs on an async SQLAlchemy engine (asyncpg), with at most ``pool_siz
 connections per process: the bound that keeps a run of ten processes under the server's
 ``max_connections`` at any load. Its reading transactions are ``READ ONLY``.
 
-SQLAlchemy also describes every schema and runs the Alembic migrations (``engine``).
+SQLAlchemy also describes every schema and runs the Alembic migrations (``run_sync``): on
+SQLite through a synchronous engine opened for the purpose (the migrations run once, as
+the process starts), on PostgreSQL through the async engine.
 """
 
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
@@ -39,22 +41,23 @@ from sqlalchemy.pool import NullPool
 
 from shoplab.platform.persistence.sql import AsyncSql, Sql, SqliteSql, TracedSql, named_row
 
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+asyncpg"}
 SQLITE_BUSY_SECONDS = 30.0
 """How long a writer waits for another process to release SQLite's write lock."""
 FIRST_PAUSE_SECONDS = 0.0005
 LONGEST_PAUSE_SECONDS = 0.02
+T = TypeVar("T")
 DEFAULT_POOL_SIZE = 8
 """PostgreSQL connections per process (``SHOPLAB_DATABASE_POOL_SIZE``)."""
 
 
-def async_url(url: str) -> str:
-    """Accept plain ``sqlite:///`` and ``postgresql://`` URLs; pick the async driver."""
+def driver_url(url: str) -> str:
+    """Accept plain ``sqlite:///`` and ``postgresql://`` URLs; pick the driver (asyncpg)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    if backend not in _ASYNC_DRIVERS:
+    if backend not in _DRIVERS:
         raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
-    return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+    return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
 class Transaction(Protocol):
@@ -81,7 +84,7 @@ class Database:
         trace_statements: bool = False,
     ) -> None:
         """``trace_statements``: a span per SQL statement (``SHOPLAB_TRACE_SQL``)."""
-        self.url = async_url(url)
+        self.url = driver_url(url)
         self.trace_statements = trace_statements
         self.is_sqlite = self.url.startswith("sqlite")
         self.fsync = fsync
@@ -92,15 +95,36 @@ class Database:
 
     @property
     def engine(self) -> AsyncEngine:
-        """SQLAlchemy's engine: the migrations' way in, and PostgreSQL's connections."""
+        """SQLAlchemy's async engine: PostgreSQL's connections (SQLite has none)."""
+        if self.is_sqlite:
+            raise RuntimeError("SQLite runs on sqlite3: use begin(), transaction() or run_sync()")
         if self._engine is None:
-            options: dict[str, Any] = {}
-            if not self.is_sqlite:
-                options = {"pool_size": self.pool_size, "max_overflow": 0, "pool_pre_ping": True}
-                if self.fsync:  # insist, whatever the server's own default says
-                    options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
+            options: dict[str, Any] = {
+                "pool_size": self.pool_size,
+                "max_overflow": 0,
+                "pool_pre_ping": True,
+            }
+            if self.fsync:  # insist, whatever the server's own default says
+                options["connect_args"] = {"server_settings": {"synchronous_commit": "on"}}
             self._engine = sqlalchemy_asyncio.create_async_engine(self.url, **options)
         return self._engine
+
+    async def run_sync(self, work: Callable[[Connection], T]) -> T:
+        """Run SQLAlchemy work (a migration, DDL, inspection) in one transaction.
+
+        On SQLite a synchronous engine is opened for it and closed after: this blocks the
+        loop for as long as the work takes, which is fine at a process's start, where
+        migrations run, and nowhere else.
+        """
+        if self.is_sqlite:
+            engine = create_engine(self.url, poolclass=NullPool)
+            try:
+                with engine.begin() as connection:
+                    return work(connection)
+            finally:
+                engine.dispose()
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work)
 
     async def begin(self, *, read_only: bool = False) -> Transaction:
         """Open a transaction: a writing one waits for this process's other writers."""
@@ -287,7 +311,7 @@ async def ensure_database(url: str) -> None:
     the database. The server's ``postgres`` database is used only when the
     target is missing. SQLite creates its file by itself.
     """
-    target = make_url(async_url(url))
+    target = make_url(driver_url(url))
     if target.get_backend_name() != "postgresql" or not target.database:
         return
     if await _can_connect(target):

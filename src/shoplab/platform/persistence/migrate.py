@@ -50,8 +50,7 @@ async def upgrade(database: Database, migrations: Migrations) -> None:
     def _upgrade(connection: Connection) -> None:
         command.upgrade(migrations.config(connection), "head")
 
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    await database.run_sync(_upgrade)
 
 
 def _revision(context: str, message: str) -> None:
