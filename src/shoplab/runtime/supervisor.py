@@ -1,6 +1,8 @@
 """The supervisor: starts a plan's processes, restarts the ones that die, stops them all.
 
-Each child writes its output to ``<data-dir>/logs/<name>.log``. The supervisor binds
+Each child writes its output to ``<data-dir>/logs/<name>.log``. shoplab's own Python
+processes are forked by a preloaded parent (``launcher``), which imported the chassis
+once; other programs (the embedded NATS server) are started as usual. The supervisor binds
 each child's HTTP port itself, when the plan is read, and hands the listening socket
 down (``platform.serve``): no other program can take the port between the plan and the
 child's start, and a restarted child serves on the same socket at once. Children
@@ -16,11 +18,10 @@ that services can flush to the broker on their way down.
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import signal
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -28,30 +29,32 @@ import httpx
 
 from shoplab.platform.http.server import LISTEN_FD_ENV
 from shoplab.runtime import state
+from shoplab.runtime.launcher import ForkedProcess, Launcher, die_with_parent
 from shoplab.runtime.plans import Plan, ProcessSpec
 
 STOP_GRACE_SECONDS = 10.0
 LISTEN_BACKLOG = 2048
 MAX_BACKOFF_SECONDS = 30.0
-_LIBC = ctypes.util.find_library("c")
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the supervisor goes away."""
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(_LIBC, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Child:
-    def __init__(self, spec: ProcessSpec, log_dir: Path) -> None:
+    def __init__(self, spec: ProcessSpec, log_dir: Path, launcher: Launcher) -> None:
         self.spec = spec
         self.log_path = log_dir / f"{spec.name}.log"
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: asyncio.subprocess.Process | ForkedProcess | None = None
+        self._launcher = launcher
         self.restarts = 0
         self.listener = _listening(spec.ports["http"]) if "http" in spec.ports else None
 
     async def start(self) -> None:
         env = {**os.environ, **self.spec.env}
+        argv = self.spec.argv
+        if argv[:2] == [sys.executable, "-m"]:  # one of ours: forked, already preloaded
+            listener = self.listener.fileno() if self.listener is not None else None
+            self.process = await self._launcher.spawn(
+                argv[2], argv[3:], env, self.log_path, listener
+            )
+            return
         handed_down: tuple[int, ...] = ()
         if self.listener is not None:
             handed_down = (self.listener.fileno(),)
@@ -64,7 +67,7 @@ class Child:
                 stderr=log,
                 env=env,
                 pass_fds=handed_down,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
 
     def close(self) -> None:
@@ -87,7 +90,8 @@ class Supervisor:
         self.data_dir = data_dir
         log_dir = data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.children = [Child(spec, log_dir) for spec in plan.processes]
+        self.launcher = Launcher(log_dir / "launcher.log")
+        self.children = [Child(spec, log_dir, self.launcher) for spec in plan.processes]
         self._stages = _stages(self.children)
         self._stopping = asyncio.Event()
 
@@ -121,6 +125,7 @@ class Supervisor:
         """Stop the last stage first: the gateway and services, then the broker."""
         for stage in reversed(self._stages):
             await _stop_all(stage)
+        await self.launcher.stop()
         for child in self.children:
             child.close()
         state.remove(self.data_dir)

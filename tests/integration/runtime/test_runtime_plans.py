@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shoplab.runtime import broker
+from shoplab.runtime.launcher import Launcher
 from shoplab.runtime.plans import (
     CONTEXTS,
     GRPC_CONTEXTS,
@@ -250,7 +251,8 @@ def test_first_instances_are_ready_before_the_others_start() -> None:
     run = plan(scale={"inventory": 3})
     names = [spec.name for spec in run.processes]
     assert names == ["nats-1", *SERVICES, "inventory-2", "inventory-3", "gateway-1"]
-    stages = _stages([Child(spec, Path("/nonexistent")) for spec in run.processes])
+    launcher = Launcher(Path("/nonexistent/launcher.log"))
+    stages = _stages([Child(spec, Path("/nonexistent"), launcher) for spec in run.processes])
     assert [[child.spec.name for child in stage] for stage in stages] == [
         ["nats-1"],
         SERVICES,
