@@ -42,8 +42,9 @@ from shoplab.platform.persistence.database import Database, Transaction
 from shoplab.platform.persistence.migrate import upgrade
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
-TIMER_SECONDS = 0.5
-"""How often the orchestrated saga's timer looks for late steps."""
+TIMER_SECONDS = 1.0
+"""How often the orchestrated saga's timer looks for late steps: a step's deadline is seconds
+away (``SHOPLAB_SAGA_STEP_TIMEOUT_SECONDS``), so a second late at most, for one query a second."""
 
 PartnersOf = Callable[[SqlUnitOfWork], Partners]
 """The other contexts, joined to the transaction of one order's unit of work (the monolith)."""
