@@ -1,8 +1,10 @@
 """What the outbox relay costs per row, against a real NATS JetStream.
 
-    .venv/bin/python bench/relay_micro.py [--rows 3000] [--flows 300] [--nats nats://127.0.0.1:4222]
+    .venv/bin/python bench/relay_micro.py [--rows 3000] [--flows 300] [--repeat 5]
+        [--nats nats://127.0.0.1:4222]
 
-Three phases on one SQLite file, in a stream namespace of its own (deleted at the end):
+Three phases on one SQLite file, in a stream namespace of its own (deleted at the end),
+each repeated and reported as the median:
 
 - ``commit``: N transactions of one outbox row each, with no relay running: what the
   writers cost on their own;
@@ -17,6 +19,7 @@ CPU measured in ``commit``), in microseconds. Rows are spread over ``--flows`` o
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 import uuid
@@ -63,15 +66,30 @@ async def until_published(database: Database) -> None:
         await asyncio.sleep(0.01)
 
 
-def report(phase: str, rows: int, wall: float, cpu: float) -> None:
-    print(
-        f"{phase:9} {rows} rows: wall {wall * 1e6 / rows:8.1f} µs/row ({wall:6.3f} s),"
-        f" CPU {cpu * 1e6 / rows:8.1f} µs/row"
-    )
+async def timed_relay(
+    database: Database, bus: NatsBus, rows: int, flows: int, *, live: bool
+) -> tuple[float, float]:
+    """Wall and CPU seconds until every row is published: rows committed before the relay
+    starts (recovery), or while it runs (live)."""
+    relay = OutboxRelay(database, [OUTBOX], bus, system=bus.system)
+    if live:
+        task = asyncio.create_task(relay.run())
+        await asyncio.sleep(0.2)
+    cpu, wall = time.process_time(), time.perf_counter()
+    if live:
+        await commit_rows(database, rows, flows)
+    else:
+        task = asyncio.create_task(relay.run())
+    await until_published(database)
+    spent = time.process_time() - cpu, time.perf_counter() - wall
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return spent
 
 
-async def main(rows: int, flows: int, url: str) -> None:
+async def main(rows: int, flows: int, url: str, repeat: int) -> None:
     topology = Topology(namespace=f"rm{uuid.uuid4().hex[:10]}")
+    results: dict[str, list[tuple[float, float]]] = {"commit": [], "recovery": [], "live": []}
     with tempfile.TemporaryDirectory() as directory:
         database = Database(f"sqlite:///{Path(directory) / 'bench.db'}")
         async with database.engine.begin() as connection:
@@ -79,24 +97,16 @@ async def main(rows: int, flows: int, url: str) -> None:
         bus = NatsBus(url, service="relay-micro", topology=topology)
         await bus.start()
         try:
-            cpu, wall = time.process_time(), time.perf_counter()
-            await commit_rows(database, rows, flows)
-            commit_cpu = time.process_time() - cpu
-            report("commit", rows, time.perf_counter() - wall, commit_cpu)
-
-            relay = OutboxRelay(database, [OUTBOX], bus, system=bus.system)
-            cpu, wall = time.process_time(), time.perf_counter()
-            task = asyncio.create_task(relay.run())
-            await until_published(database)
-            report("recovery", rows, time.perf_counter() - wall, time.process_time() - cpu)
-
-            await asyncio.sleep(0.5)
-            cpu, wall = time.process_time(), time.perf_counter()
-            await commit_rows(database, rows, flows)
-            await until_published(database)
-            spent = time.process_time() - cpu - commit_cpu
-            report("live", rows, time.perf_counter() - wall, spent)
-            task.cancel()
+            for _ in range(repeat):
+                cpu, wall = time.process_time(), time.perf_counter()
+                await commit_rows(database, rows, flows)
+                commit = time.process_time() - cpu, time.perf_counter() - wall
+                results["commit"].append(commit)
+                results["recovery"].append(
+                    await timed_relay(database, bus, rows, flows, live=False)
+                )
+                live_cpu, live_wall = await timed_relay(database, bus, rows, flows, live=True)
+                results["live"].append((live_cpu - commit[0], live_wall))
         finally:
             await bus.stop()
             connection = await nats.connect(url)
@@ -104,6 +114,13 @@ async def main(rows: int, flows: int, url: str) -> None:
                 await connection.jetstream().delete_stream(stream.name)
             await connection.close()
             await database.dispose()
+    for phase, runs in results.items():
+        cpu = statistics.median(run[0] for run in runs)
+        wall = statistics.median(run[1] for run in runs)
+        print(
+            f"{phase:9} {rows} rows: wall {wall * 1e6 / rows:7.1f} µs/row ({wall:6.3f} s),"
+            f" CPU {cpu * 1e6 / rows:7.1f} µs/row (median of {len(runs)})"
+        )
 
 
 if __name__ == "__main__":
@@ -111,5 +128,6 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=3000)
     parser.add_argument("--flows", type=int, default=300)
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
+    parser.add_argument("--repeat", type=int, default=5)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.rows, arguments.flows, arguments.nats))
+    asyncio.run(main(arguments.rows, arguments.flows, arguments.nats, arguments.repeat))

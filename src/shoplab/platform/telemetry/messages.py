@@ -77,11 +77,12 @@ def publishing(envelope: Envelope, system: str) -> Iterator[Span]:
 def start_publishing(envelope: Envelope, system: str) -> tuple[dict[str, str], Span | None]:
     """The trace headers of one publish of a stored message, and its span when recorded.
 
-    The caller ends the span once the broker answered. Under an unsampled parent the
-    stored context travels on as it is, and nothing is made: no context to extract, no span.
+    The caller ends the span once the broker answered. A span is made only under a sampled
+    parent (the publish is no entry point: with no parent, no trace starts here). Otherwise
+    the stored context travels on as it is, and nothing is extracted or made.
     """
     stored = envelope.trace_context
-    if _stored_unsampled(stored):
+    if not _stored_sampled(stored):
         return dict(stored), None
     span = tracer.start_span(
         f"publish {envelope.type}",
@@ -96,19 +97,16 @@ def start_publishing(envelope: Envelope, system: str) -> tuple[dict[str, str], S
     )
     headers: dict[str, str] = {}
     propagate.inject(headers, context=trace.set_span_in_context(span))
-    if not span.is_recording():  # the sampler said no: nothing to end later
-        span.end()
-        return headers, None
     return headers, span
 
 
-def _stored_unsampled(stored: Mapping[str, str]) -> bool:
-    """Whether a stored W3C ``traceparent`` (``00-<trace>-<span>-<flags>``) is unsampled."""
+def _stored_sampled(stored: Mapping[str, str]) -> bool:
+    """Whether a stored W3C ``traceparent`` (``00-<trace>-<span>-<flags>``) is sampled."""
     parent = stored.get("traceparent")
     if parent is None or len(parent) != 55:
         return False
     try:
-        return not int(parent[53:], 16) & 1
+        return bool(int(parent[53:], 16) & 1)
     except ValueError:
         return False
 
