@@ -127,13 +127,14 @@ class OutboxRelay:
                 try:
                     await self._wait_for_work()
                     handoff.arrived.clear()
-                    while batch := handoff.take(WINDOW):
-                        await self._relay([r for r in batch if r.table in self._tables])
                     if handoff.overflowed or time.monotonic() >= self._next_poll:
+                        # older rows first: those a crash left, and those due again
                         handoff.overflowed = False
                         self._next_poll = time.monotonic() + self._poll_seconds
                         await self.drain()
                         await self.measure_backlog()
+                    while batch := handoff.take(WINDOW):
+                        await self._relay([r for r in batch if r.table in self._tables])
                 except Exception:
                     log.exception("outbox relay pass failed")
                     self._poll_soon(UNAVAILABLE_SECONDS)
