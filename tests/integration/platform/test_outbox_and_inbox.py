@@ -412,3 +412,20 @@ async def _until(check: Callable[[], Awaitable[bool]]) -> None:
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
+
+
+async def test_an_idle_relay_only_counts_its_backlog(database_url: str) -> None:
+    db = CountingDatabase(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        task = asyncio.create_task(
+            OutboxRelay(db, [OUTBOX], StoredRecorder(), poll_seconds=0.05).run()
+        )
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert db.statements, "the recovery passes ran"
+        assert all(s.startswith("SELECT count(*)") for s in db.statements), db.statements
+    finally:
+        await db.dispose()

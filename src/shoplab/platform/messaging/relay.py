@@ -22,7 +22,8 @@ the consumers' inbox absorb it.
 
 Each publish is a span, a child of the trace the row was written in (see
 ``telemetry.messages``), and costs nothing when that trace is not sampled. The backlog
-and the oldest row's age are gauges, measured on each recovery pass.
+and the oldest row's age are gauges, measured on each recovery pass; an idle relay reads
+them, one query per outbox, every ``poll_seconds`` and nothing else.
 """
 
 import asyncio
@@ -131,8 +132,8 @@ class OutboxRelay:
                         # older rows first: those a crash left, and those due again
                         handoff.overflowed = False
                         self._next_poll = time.monotonic() + self._poll_seconds
-                        await self.drain()
-                        await self.measure_backlog()
+                        waiting = await self.measure_backlog()
+                        await self.drain([o for o in self._outboxes if waiting[o.name]])
                     while batch := handoff.take(WINDOW):
                         await self._relay([r for r in batch if r.table in self._tables])
                 except Exception:
@@ -153,13 +154,14 @@ class OutboxRelay:
     def _poll_soon(self, seconds: float) -> None:
         self._next_poll = min(self._next_poll, time.monotonic() + seconds)
 
-    async def drain(self) -> int:
+    async def drain(self, outboxes: Sequence[Table] | None = None) -> int:
         """The recovery poll: publish every due row once; returns how many were published.
 
         Rows still waiting in the handoff are left to it, so that none goes twice.
+        ``outboxes``: only these (the ones the backlog says have rows waiting).
         """
         published = 0
-        for outbox in self._outboxes:
+        for outbox in self._outboxes if outboxes is None else outboxes:
             after = 0
             while rows := await self._due_rows(outbox, after):
                 after = rows[-1][0]
@@ -294,9 +296,13 @@ class OutboxRelay:
                     {**params, "now": datetime.now(UTC)},
                 )
 
-    async def measure_backlog(self) -> None:
-        """Refresh the backlog gauges: rows waiting, and how long the oldest has waited."""
+    async def measure_backlog(self) -> dict[str, int]:
+        """Refresh the backlog gauges: rows waiting, and how long the oldest has waited.
+
+        Returns the rows waiting per outbox, so that an empty one is not polled.
+        """
         now = datetime.now(UTC)
+        backlog: dict[str, int] = {}
         async with self._database.transaction(read_only=True) as sql:
             for outbox in self._outboxes:
                 waiting, oldest = await sql.one(
@@ -307,6 +313,8 @@ class OutboxRelay:
                 age = (now - since).total_seconds() if since is not None else 0.0
                 self._metrics.outbox_backlog.labels(outbox.name).set(waiting)
                 self._metrics.outbox_oldest_age.labels(outbox.name).set(max(age, 0.0))
+                backlog[outbox.name] = int(waiting)
+        return backlog
 
     async def _record_failure(
         self, table: str, position: int, attempts: int, error: BaseException
