@@ -68,6 +68,7 @@ class Monolith:
             [self.identity.outbox, self.orders.outbox, self.notifications.outbox],
             InProcessPublisher(self.notifications.subscriptions()),
             max_attempts=settings.outbox_max_attempts,
+            poll_seconds=settings.outbox_recovery_seconds,
         )
         self._relay_task: asyncio.Task[None] | None = None
 

@@ -201,6 +201,7 @@ class ServiceHost:
                 parts.outboxes,
                 self._bus,
                 max_attempts=self.settings.outbox_max_attempts,
+                poll_seconds=self.settings.outbox_recovery_seconds,
                 system=self._bus.system,
             )
             self._relay_task = asyncio.create_task(relay.run(), name="outbox-relay")

@@ -55,6 +55,9 @@ class PlatformSettings(BaseSettings):
     """A span per SQL statement, besides the one per transaction (costs CPU on every query)."""
     instance: str = "1"
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    outbox_recovery_seconds: float = Field(default=5.0, gt=0.0, le=3600.0)
+    """How often the relay polls its outbox for rows no commit handed it (after a crash,
+    or due again after a failure); committed rows reach it at once without polling."""
     database_pool_size: int = Field(default=8, ge=1, le=100)
     """PostgreSQL connections per process; processes x pool must stay under the server's
     ``max_connections`` (100 by default; a scaled run has ten processes or more)."""

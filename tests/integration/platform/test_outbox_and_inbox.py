@@ -1,6 +1,7 @@
 """The transactional outbox, its relay, and the idempotent consumer, on real databases."""
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -16,7 +17,8 @@ from shoplab.platform.messaging.consumers import (
 )
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.tables import inbox_table, outbox_table
-from shoplab.platform.persistence.database import Database
+from shoplab.platform.persistence.database import Database, Transaction
+from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 
 metadata = MetaData()
@@ -204,3 +206,225 @@ async def test_an_unreadable_row_is_dead_lettered_without_blocking_the_next(db: 
     assert await OutboxRelay(db, [OUTBOX], recorder, max_attempts=1).drain() == 1
     assert [e.payload["customer_id"] for e in recorder.received] == ["c2"]
     assert (await outbox_rows(db))[0].dead_at is not None
+
+
+class StoredRecorder:
+    """A broker that takes stored bytes, acknowledges at once, and can refuse some messages."""
+
+    system = "nats"
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self.refuse = refuse
+        self.all_arrived = asyncio.Event()
+        self.expected = 0
+
+    async def publish(self, envelope: Envelope) -> None:
+        raise AssertionError("the relay publishes stored bytes to a broker")
+
+    async def publish_stored(
+        self,
+        subject: str,
+        message_id: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        message_type: str,
+    ) -> "asyncio.Future[Any]":
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if message_id in self.refuse:
+            answer.set_exception(ConnectionError("refused"))
+        else:
+            self.received.append((message_id, body))
+            answer.set_result(None)
+            if len(self.received) >= self.expected:
+                self.all_arrived.set()
+        return answer
+
+
+class CountingSql:
+    """The statements of one transaction, each one written down before it runs."""
+
+    def __init__(self, inner: Sql, log: list[str]) -> None:
+        self._inner = inner
+        self._log = log
+        self.for_update = inner.for_update
+
+    async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> int:
+        self._log.append(statement)
+        return await self._inner.execute(statement, params)
+
+    async def execute_many(self, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._log.append(statement)
+        await self._inner.execute_many(statement, rows)
+
+    async def one(self, statement: str, params: Mapping[str, Any] | None = None) -> Any:
+        self._log.append(statement)
+        return await self._inner.one(statement, params)
+
+    async def all(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        self._log.append(statement)
+        return await self._inner.all(statement, params)
+
+
+class CountingDatabase(Database):
+    """A database whose transactions write down every statement they run."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.statements: list[str] = []
+
+    async def begin(self, *, read_only: bool = False) -> Transaction:
+        transaction = await super().begin(read_only=read_only)
+        transaction.sql = CountingSql(transaction.sql, self.statements)
+        return transaction
+
+
+async def stored_bodies(db: Database) -> dict[str, str]:
+    async with db.transaction(read_only=True) as sql:
+        rows = await sql.all("SELECT message_id, envelope FROM lab_outbox")
+    return {row.message_id: row.envelope for row in rows}
+
+
+async def unpublished(db: Database) -> int:
+    async with db.transaction(read_only=True) as sql:
+        row = await sql.one("SELECT count(*) FROM lab_outbox WHERE published_at IS NULL")
+    return int(row[0])
+
+
+async def test_a_commit_hands_its_rows_to_the_relay_without_a_poll_in_order_per_order(
+    db: Database,
+) -> None:
+    broker = StoredRecorder()
+    broker.expected = 12
+    relay = OutboxRelay(db, [OUTBOX], broker, poll_seconds=3600, system="nats")
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.1)  # the poll at start has run; the next is an hour away
+        sent: dict[str, list[str]] = {"a": [], "b": [], "c": []}
+        for n in range(4):
+            async with LabUnitOfWork(db) as uow:
+                for order in sent:
+                    envelope = await uow.publish(registered(n), correlation_id=order)
+                    sent[order].append(envelope.message_id)
+                await uow.commit()
+        await asyncio.wait_for(broker.all_arrived.wait(), 10)
+        received = [message_id for message_id, _ in broker.received]
+        for order, message_ids in sent.items():
+            assert [m for m in received if m in message_ids] == message_ids, order
+        stored = await stored_bodies(db)
+        assert all(body == stored[m].encode() for m, body in broker.received), "bytes as stored"
+        await asyncio.wait_for(_until(lambda: _equals(unpublished(db), 0)), 10)
+    finally:
+        task.cancel()
+
+
+async def test_only_a_committed_transaction_hands_rows_over(db: Database) -> None:
+    db.handoff.open()
+    try:
+        async with LabUnitOfWork(db) as uow:
+            await uow.publish(registered(1))
+        assert len(db.handoff) == 0, "a rollback hands nothing"
+        async with LabUnitOfWork(db) as owner:
+            joined = owner.joined()
+            async with joined:
+                await joined.publish(registered(2))
+                await joined.commit()
+            assert len(db.handoff) == 0, "a joined unit of work waits for its owner"
+            await owner.publish(registered(3))
+            await owner.commit()
+        assert [row.envelope.payload["customer_id"] for row in db.handoff.take(10)] == [
+            "c2",
+            "c3",
+        ]
+    finally:
+        db.handoff.close()
+
+
+async def test_rows_a_crash_left_behind_are_published_by_the_poll_at_start(
+    db: Database,
+) -> None:
+    async with LabUnitOfWork(db) as uow:  # committed while no relay ran
+        for n in range(3):
+            await uow.publish(registered(n), correlation_id="o1")
+        await uow.commit()
+    broker = StoredRecorder()
+    broker.expected = 3
+    task = asyncio.create_task(
+        OutboxRelay(db, [OUTBOX], broker, poll_seconds=3600, system="nats").run()
+    )
+    try:
+        await asyncio.wait_for(broker.all_arrived.wait(), 10)
+        await asyncio.wait_for(_until(lambda: _equals(unpublished(db), 0)), 10)
+    finally:
+        task.cancel()
+
+
+async def test_the_poll_leaves_rows_the_handoff_holds(db: Database) -> None:
+    db.handoff.open()
+    try:
+        async with LabUnitOfWork(db) as uow:
+            await uow.publish(registered())
+            await uow.commit()
+        broker = StoredRecorder()
+        assert await OutboxRelay(db, [OUTBOX], broker, system="nats").drain() == 0
+        assert broker.received == []
+    finally:
+        db.handoff.close()
+
+
+async def test_a_failed_row_holds_back_its_order_but_not_the_others(db: Database) -> None:
+    async with LabUnitOfWork(db) as uow:
+        first = await uow.publish(registered(1), correlation_id="o1")
+        second = await uow.publish(registered(2), correlation_id="o1")
+        other = await uow.publish(registered(3), correlation_id="o2")
+        await uow.commit()
+    broker = StoredRecorder(refuse=frozenset({first.message_id}))
+    assert await OutboxRelay(db, [OUTBOX], broker, system="nats").drain() == 1
+    assert [m for m, _ in broker.received] == [other.message_id]
+    assert second.message_id not in {m for m, _ in broker.received}
+    rows = await outbox_rows(db)
+    assert (rows[0].attempts, rows[1].attempts) == (1, 0)
+
+
+async def test_a_batch_is_marked_published_by_one_statement(database_url: str) -> None:
+    db = CountingDatabase(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        async with LabUnitOfWork(db) as uow:
+            for n in range(37):
+                await uow.publish(registered(n), correlation_id=f"o{n % 5}")
+            await uow.commit()
+        db.statements.clear()
+        assert await OutboxRelay(db, [OUTBOX], StoredRecorder(), system="nats").drain() == 37
+        marks = [s for s in db.statements if s.startswith("UPDATE lab_outbox")]
+        assert len(marks) == 1
+        assert await unpublished(db) == 0
+    finally:
+        await db.dispose()
+
+
+async def _until(check: Callable[[], Awaitable[bool]]) -> None:
+    while not await check():  # noqa: ASYNC110 (the table is what is watched)
+        await asyncio.sleep(0.02)
+
+
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
+
+
+async def test_an_idle_relay_only_counts_its_backlog(database_url: str) -> None:
+    db = CountingDatabase(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        task = asyncio.create_task(
+            OutboxRelay(db, [OUTBOX], StoredRecorder(), poll_seconds=0.05).run()
+        )
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert db.statements, "the recovery passes ran"
+        assert all(s.startswith("SELECT count(*)") for s in db.statements), db.statements
+    finally:
+        await db.dispose()

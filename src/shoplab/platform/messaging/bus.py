@@ -7,8 +7,9 @@ message that keeps failing goes to the dead letters. ``brokers.open_bus`` picks
 one by the URL's scheme; see docs/brokers.md.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.messaging.consumers import Subscription
@@ -29,6 +30,19 @@ class Bus(Protocol):
 
     async def publish(self, envelope: Envelope) -> None:
         """Raises ``PublisherUnavailable`` unless the broker stored the message."""
+
+    async def publish_stored(
+        self,
+        subject: str,
+        message_id: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        message_type: str,
+    ) -> "asyncio.Future[Any]":
+        """Send an outbox row's bytes as they are stored, with ``headers`` (the trace's);
+        the future ends once the broker stored the message, or fails. Raises
+        ``PublisherUnavailable`` at once when the broker cannot be reached."""
+        ...
 
     async def answer(self, subject: str, handle: Callable[[bytes], Awaitable[bytes]]) -> None:
         """Answer control requests on a wired subject; every live instance gets each one."""

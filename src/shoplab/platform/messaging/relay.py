@@ -1,47 +1,95 @@
 """The outbox relay: publishes committed outbox rows, then marks them published.
 
-It wakes when a unit of work commits a message (``Database.outbox_written``) and
-also polls, so rows left behind by a crash are sent after a restart. A row that
-keeps failing is retried with exponential backoff and, after ``max_attempts``,
-dead-lettered: kept with its last error and ``dead_at`` set, never retried. A
-broker that cannot be reached is no fault of the row: the relay just waits for
-it, and no attempt is counted.
-Publishing and marking are separate steps, so a crash between them sends the
-message again: consumers are idempotent for exactly that reason.
+Rows reach it in memory: a unit of work hands its rows over right after its COMMIT
+(``Database.handoff``), so the relay reads nothing to find them. Polling the tables is
+only for recovery: once at start (rows a crash left behind) and then every
+``poll_seconds``, sooner after a failure, to retry rows whose backoff has passed.
+
+Over a broker the relay publishes the stored bytes as they are, with a window of up to
+``WINDOW`` publishes awaiting the broker's acknowledgement at once: the rows of one order
+(``correlation_id``) go one after the other, and a failed one holds back the later ones
+of its order; the rows of different orders go together. It marks each batch published in
+one statement. In process, a publish runs the handlers, so rows go one at a time, in
+order, each parsed into the envelope the handlers take (none is parsed again when it was
+handed over).
+
+A row that keeps failing is retried with exponential backoff and, after
+``max_attempts``, dead-lettered: kept with its last error and ``dead_at`` set, never
+retried. A broker that cannot be reached is no fault of the row: the relay just waits for
+it, and no attempt is counted. Publishing and marking are separate steps, so a crash
+between them sends the message again: JetStream's de-duplication (``Nats-Msg-Id``) and
+the consumers' inbox absorb it.
 
 Each publish is a span, a child of the trace the row was written in (see
-``telemetry.messages``); the backlog and the oldest row's age are gauges, refreshed
-at most once a second.
+``telemetry.messages``), and costs nothing when that trace is not sampled. The backlog
+and the oldest row's age are gauges, measured on each recovery pass; an idle relay reads
+them, one query per outbox, every ``poll_seconds`` and nothing else.
 """
 
 import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import Span
 from sqlalchemy import Table
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.messaging.consumers import IN_PROCESS, Publisher, PublisherUnavailable
 from shoplab.platform.persistence.database import Database
-from shoplab.platform.persistence.sql import time_from_text
-from shoplab.platform.telemetry.messages import failed, publishing
+from shoplab.platform.persistence.handoff import CommittedMessage
+from shoplab.platform.persistence.sql import in_list, time_from_text
+from shoplab.platform.telemetry.messages import failed, publishing, start_publishing
 from shoplab.platform.telemetry.metrics import messaging_metrics
 
 log = structlog.get_logger(__name__)
 
-BATCH_SIZE = 100
-BACKLOG_EVERY_SECONDS = 1.0
+WINDOW = 256
+"""Publishes awaiting the broker's acknowledgement at most; also a batch's size."""
+RECOVERY_SECONDS = 5.0
+UNAVAILABLE_SECONDS = 1.0
+"""How soon the relay looks again after the broker could not be reached."""
+PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class PendingRow:
+@runtime_checkable
+class StoredPublisher(Protocol):
+    """A broker that publishes a stored message's bytes as they are (``Bus``)."""
+
+    async def publish_stored(
+        self,
+        subject: str,
+        message_id: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        message_type: str,
+    ) -> "asyncio.Future[Any]":
+        """Send now; the future ends once the broker stored it, or fails.
+
+        Raises ``PublisherUnavailable`` at once when the broker cannot be reached.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Recovered:
+    """A row the recovery poll found, with the attempts it has already had."""
+
+    table: str
     position: int
-    envelope: str
+    envelope: Envelope
+    body: str
     attempts: int
+
+
+Row = CommittedMessage | _Recovered
+"""A row to publish: handed over at commit (no attempt yet), or found by the poll."""
 
 
 class OutboxRelay:
@@ -52,107 +100,209 @@ class OutboxRelay:
         publisher: Publisher,
         *,
         max_attempts: int = 5,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = RECOVERY_SECONDS,
         system: str = IN_PROCESS,
     ) -> None:
-        """``system``: what carries the messages (``nats``, ``rabbitmq``), named on spans."""
+        """``system``: what carries the messages (``nats``, ``rabbitmq``), named on spans.
+
+        ``poll_seconds``: how often the recovery poll runs.
+        """
         self._database = database
         self._outboxes = outboxes
+        self._tables = {outbox.name for outbox in outboxes}
         self._publisher = publisher
+        self._stored = publisher if isinstance(publisher, StoredPublisher) else None
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
         self._system = system
         self._pipelined = system != IN_PROCESS
         self._metrics = messaging_metrics()
-        self._backlog_measured_at = float("-inf")
+        self._next_poll = 0.0
 
     async def run(self) -> None:
-        """Drain forever; cancel the task to stop."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._database.outbox_written.wait(), self._poll_seconds)
-            self._database.outbox_written.clear()
-            try:
-                await self.drain()
-                if time.monotonic() - self._backlog_measured_at >= BACKLOG_EVERY_SECONDS:
-                    await self.measure_backlog()
-            except Exception:
-                log.exception("outbox relay pass failed")
+        """Publish what is handed over, and recover what is not; cancel the task to stop."""
+        handoff = self._database.handoff
+        handoff.open()
+        try:
+            while True:
+                try:
+                    await self._wait_for_work()
+                    handoff.arrived.clear()
+                    if handoff.overflowed or time.monotonic() >= self._next_poll:
+                        # older rows first: those a crash left, and those due again
+                        handoff.overflowed = False
+                        self._next_poll = time.monotonic() + self._poll_seconds
+                        waiting = await self.measure_backlog()
+                        await self.drain([o for o in self._outboxes if waiting[o.name]])
+                    while batch := handoff.take(WINDOW):
+                        await self._relay([r for r in batch if r.table in self._tables])
+                except Exception:
+                    log.exception("outbox relay pass failed")
+                    self._poll_soon(UNAVAILABLE_SECONDS)
+        finally:
+            handoff.close()
 
-    async def drain(self) -> int:
-        """Publish every due row once; returns how many were published."""
+    async def _wait_for_work(self) -> None:
+        arrived = self._database.handoff.arrived
+        wait = self._next_poll - time.monotonic()
+        if arrived.is_set() or wait <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await arrived.wait()
+
+    def _poll_soon(self, seconds: float) -> None:
+        self._next_poll = min(self._next_poll, time.monotonic() + seconds)
+
+    async def drain(self, outboxes: Sequence[Table] | None = None) -> int:
+        """The recovery poll: publish every due row once; returns how many were published.
+
+        Rows still waiting in the handoff are left to it, so that none goes twice.
+        ``outboxes``: only these (the ones the backlog says have rows waiting).
+        """
         published = 0
-        for outbox in self._outboxes:
-            while rows := await self._due_rows(outbox):
-                published += await self._relay_batch(outbox, rows)
-                if len(rows) < BATCH_SIZE:
+        for outbox in self._outboxes if outboxes is None else outboxes:
+            after = 0
+            while rows := await self._due_rows(outbox, after):
+                after = rows[-1][0]
+                queued = self._database.handoff.queued(outbox.name)
+                readable = await self._readable(outbox, rows)
+                published += await self._relay([r for r in readable if r.position not in queued])
+                if len(rows) < WINDOW:
                     break
         return published
 
-    async def _relay_batch(self, outbox: Table, rows: list[PendingRow]) -> int:
-        """Publish the rows, then mark the published ones in one transaction.
-
-        Over a broker, the rows of different orders (``correlation_id``) are published
-        at once, so that their acknowledgements are awaited together rather than one
-        after the other; the rows of one order go in order, and a failed one holds back
-        the later ones. In process, a publish runs the handlers, so rows go one at a
-        time, in order, and a failed row holds back none.
-        """
-        flows: dict[object, list[tuple[PendingRow, Envelope]]] = {}
-        for row in rows:
-            try:
-                envelope = Envelope.model_validate_json(row.envelope)
-            except ValueError as error:
-                await self._record_failure(outbox, row.position, row.attempts + 1, error)
-                continue
-            key = envelope.correlation_id if self._pipelined else row.position
-            flows.setdefault(key, []).append((row, envelope))
-        if self._pipelined:
-            outcomes = await asyncio.gather(
-                *(self._send_in_order(outbox, f) for f in flows.values())
+    async def _due_rows(self, outbox: Table, after: int) -> list[tuple[int, str, int]]:
+        async with self._database.transaction(read_only=True) as sql:
+            rows = await sql.all(
+                f"SELECT position, envelope, attempts FROM {outbox.name}"
+                " WHERE published_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now"
+                " AND position > :after ORDER BY position LIMIT :limit",
+                {"now": datetime.now(UTC), "after": after, "limit": WINDOW},
             )
+        return [(r.position, r.envelope, r.attempts) for r in rows]
+
+    async def _readable(self, outbox: Table, rows: list[tuple[int, str, int]]) -> list["Row"]:
+        """The rows as envelopes; one that cannot be parsed fails (and so cannot block)."""
+        readable: list[Row] = []
+        for position, body, attempts in rows:
+            try:
+                envelope = Envelope.model_validate_json(body)
+            except ValueError as error:
+                await self._record_failure(outbox.name, position, attempts + 1, error)
+                continue
+            readable.append(_Recovered(outbox.name, position, envelope, body, attempts))
+        return readable
+
+    async def _relay(self, rows: Sequence["Row"]) -> int:
+        """Publish the rows, then mark the published ones, one statement per table."""
+        if not rows:
+            return 0
+        if self._pipelined:
+            published = await self._publish_flows(rows)
         else:
-            outcomes = [await self._send_in_order(outbox, f) for f in flows.values()]
-        published = [position for positions in outcomes for position in positions]
+            published = [row for row in rows if await self._publish_in_process(row)]
         if published:
-            now = datetime.now(UTC)
-            async with self._database.transaction() as sql:
-                await sql.execute_many(
-                    f"UPDATE {outbox.name} SET published_at = :now WHERE position = :position",
-                    [{"now": now, "position": position} for position in published],
-                )
+            await self._mark_published(published)
         return len(published)
 
-    async def _send_in_order(
-        self, outbox: Table, flow: list[tuple[PendingRow, Envelope]]
-    ) -> list[int]:
-        """Publish one flow's rows in order; stop at the first failure, so none overtakes it."""
-        published: list[int] = []
-        for row, envelope in flow:
+    async def _publish_in_process(self, row: "Row") -> bool:
+        """Run the handlers of one row; a failed row holds back none."""
+        with publishing(row.envelope, self._system) as span:
             try:
-                await self._publish(envelope)
+                await self._publisher.publish(row.envelope)
             except PublisherUnavailable:
-                log.warning("broker unavailable; the outbox waits", outbox=outbox.name)
-                break
-            except Exception as error:
-                await self._record_failure(outbox, row.position, row.attempts + 1, error)
-                break
-            published.append(row.position)
-            self._metrics.published.labels(envelope.subject).inc()
-        return published
-
-    async def _publish(self, envelope: Envelope) -> None:
-        with publishing(envelope, self._system) as span:
-            try:
-                await self._publisher.publish(envelope)
+                return False
             except Exception as error:
                 failed(span, error)
-                raise
+                await self._record_failure(row.table, row.position, _attempts(row) + 1, error)
+                return False
+        self._metrics.published.labels(row.envelope.subject).inc()
+        return True
 
-    async def measure_backlog(self) -> None:
-        """Refresh the backlog gauges: rows waiting, and how long the oldest has waited."""
-        self._backlog_measured_at = time.monotonic()
+    async def _publish_flows(self, rows: Sequence["Row"]) -> list["Row"]:
+        """Publish in rounds: each round sends the next row of every order still going,
+        then awaits their acknowledgements together; an order whose row failed stops."""
+        flows: dict[str | None, list[Row]] = {}
+        for row in rows:
+            flows.setdefault(row.envelope.correlation_id, []).append(row)
+        going = [iter(flow) for flow in flows.values()]
+        published: list[Row] = []
+        while going:
+            sent: list[tuple[Any, Row, asyncio.Future[Any], Span | None]]
+            sent = []
+            for flow in going:
+                if (following := next(flow, None)) is None:
+                    continue
+                try:
+                    future, span = await self._send(following)
+                except PublisherUnavailable:
+                    log.warning("broker unavailable; the outbox waits", outbox=following.table)
+                    self._poll_soon(UNAVAILABLE_SECONDS)
+                    continue
+                sent.append((flow, following, future, span))
+            if not sent:
+                break
+            _, late = await asyncio.wait([s[2] for s in sent], timeout=PUBLISH_TIMEOUT_SECONDS)
+            for future in late:
+                future.cancel()
+            going = []
+            for flow, row, future, span in sent:
+                error = _failure(future)
+                if span is not None:
+                    if error is not None:
+                        failed(span, error)
+                    span.end()
+                if error is None:
+                    published.append(row)
+                    going.append(flow)
+                    self._metrics.published.labels(row.envelope.subject).inc()
+                elif isinstance(error, PublisherUnavailable):
+                    log.warning("broker unavailable; the outbox waits", outbox=row.table)
+                    self._poll_soon(UNAVAILABLE_SECONDS)
+                else:
+                    await self._record_failure(row.table, row.position, _attempts(row) + 1, error)
+        return published
+
+    async def _send(self, row: "Row") -> tuple["asyncio.Future[Any]", Span | None]:
+        """Send one row under its span; the future ends with the broker's answer."""
+        envelope = row.envelope
+        headers, span = start_publishing(envelope, self._system)
+        try:
+            if self._stored is not None:
+                future = await self._stored.publish_stored(
+                    envelope.subject, envelope.message_id, row.body.encode(), headers, envelope.type
+                )
+            else:  # a publisher that takes envelopes: in a task of its own, under the span
+                with trace.use_span(span or trace.INVALID_SPAN, end_on_exit=False):
+                    future = asyncio.ensure_future(self._publisher.publish(envelope))
+        except BaseException as error:
+            if span is not None:
+                failed(span, error)
+                span.end()
+            raise
+        return future, span
+
+    async def _mark_published(self, rows: Sequence["Row"]) -> None:
+        """One UPDATE per table, whatever the batch's size."""
+        by_table: dict[str, list[int]] = {}
+        for row in rows:
+            by_table.setdefault(row.table, []).append(row.position)
+        async with self._database.transaction() as sql:
+            for table, positions in by_table.items():
+                placeholders, params = in_list("p", _padded(positions))
+                await sql.execute(
+                    f"UPDATE {table} SET published_at = :now WHERE position IN ({placeholders})",
+                    {**params, "now": datetime.now(UTC)},
+                )
+
+    async def measure_backlog(self) -> dict[str, int]:
+        """Refresh the backlog gauges: rows waiting, and how long the oldest has waited.
+
+        Returns the rows waiting per outbox, so that an empty one is not polled.
+        """
         now = datetime.now(UTC)
+        backlog: dict[str, int] = {}
         async with self._database.transaction(read_only=True) as sql:
             for outbox in self._outboxes:
                 waiting, oldest = await sql.one(
@@ -163,19 +313,11 @@ class OutboxRelay:
                 age = (now - since).total_seconds() if since is not None else 0.0
                 self._metrics.outbox_backlog.labels(outbox.name).set(waiting)
                 self._metrics.outbox_oldest_age.labels(outbox.name).set(max(age, 0.0))
-
-    async def _due_rows(self, outbox: Table) -> list[PendingRow]:
-        async with self._database.transaction(read_only=True) as sql:
-            rows = await sql.all(
-                f"SELECT position, envelope, attempts FROM {outbox.name}"
-                " WHERE published_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now"
-                " ORDER BY position LIMIT :limit",
-                {"now": datetime.now(UTC), "limit": BATCH_SIZE},
-            )
-        return [PendingRow(r.position, r.envelope, r.attempts) for r in rows]
+                backlog[outbox.name] = int(waiting)
+        return backlog
 
     async def _record_failure(
-        self, outbox: Table, position: int, attempts: int, error: Exception
+        self, table: str, position: int, attempts: int, error: BaseException
     ) -> None:
         """Retry later with backoff, or dead-letter once the attempts are spent.
 
@@ -183,23 +325,40 @@ class OutboxRelay:
         """
         now = datetime.now(UTC)
         values: dict[str, object] = {"attempts": attempts, "last_error": repr(error)[:2000]}
-        where = {"outbox": outbox.name, "position": position, "error": repr(error)}
+        where = {"outbox": table, "position": position, "error": repr(error)}
         if attempts >= self._max_attempts:
             values["dead_at"] = now
-            self._metrics.outbox_dead.labels(outbox.name).inc()
+            self._metrics.outbox_dead.labels(table).inc()
             log.error("message dead-lettered", attempts=attempts, **where)
         else:
-            values["next_attempt_at"] = now + backoff(attempts)
+            delay = backoff(attempts)
+            values["next_attempt_at"] = now + delay
+            self._poll_soon(delay.total_seconds())
             log.warning("message delivery failed", attempts=attempts, **where)
-        await self._mark(outbox, position, **values)
-
-    async def _mark(self, outbox: Table, position: int, **values: object) -> None:
         columns = ", ".join(f"{column} = :{column}" for column in values)
         async with self._database.transaction() as sql:
             await sql.execute(
-                f"UPDATE {outbox.name} SET {columns} WHERE position = :position",
+                f"UPDATE {table} SET {columns} WHERE position = :position",
                 {**values, "position": position},
             )
+
+
+def _attempts(row: Row) -> int:
+    return row.attempts if isinstance(row, _Recovered) else 0
+
+
+def _failure(future: "asyncio.Future[Any]") -> BaseException | None:
+    """What went wrong with one publish: its error, or a timeout when it had no answer."""
+    if future.cancelled():
+        return TimeoutError(f"no acknowledgement within {PUBLISH_TIMEOUT_SECONDS} s")
+    return future.exception()
+
+
+def _padded(positions: list[int]) -> list[int]:
+    """The positions, the last repeated up to a power of two: a few SQL texts, each
+    prepared once, serve every batch's size."""
+    size = 1 << (len(positions) - 1).bit_length()
+    return positions + [positions[-1]] * (size - len(positions))
 
 
 def backoff(attempts: int, *, base: float = 0.5, cap: float = 30.0) -> timedelta:

@@ -39,6 +39,7 @@ from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import NullPool
 
+from shoplab.platform.persistence.handoff import Handoff
 from shoplab.platform.persistence.sql import AsyncSql, Sql, SqliteSql, TracedSql, named_row
 
 _DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+asyncpg"}
@@ -73,7 +74,7 @@ class Transaction(Protocol):
 
 
 class Database:
-    """A service's database and the signal that wakes its outbox relay."""
+    """A service's database, and the handoff of its committed outbox rows to the relay."""
 
     def __init__(
         self,
@@ -91,7 +92,7 @@ class Database:
         self.pool_size = pool_size
         self._engine: AsyncEngine | None = None
         self._sqlite = _SqliteFile(_sqlite_path(self.url), fsync=fsync) if self.is_sqlite else None
-        self.outbox_written = asyncio.Event()
+        self.handoff = Handoff()
 
     @property
     def engine(self) -> AsyncEngine:

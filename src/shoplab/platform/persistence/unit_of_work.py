@@ -31,11 +31,12 @@ from sqlalchemy import Table
 
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.platform.persistence.database import Database, Transaction
+from shoplab.platform.persistence.handoff import CommittedMessage
 from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.telemetry.messages import trace_context
 from shoplab.platform.telemetry.tracing import parent_sampled
 
-_OUTBOX_WRITTEN = "shoplab.outbox_written"
+_OUTBOX_ROWS = "shoplab.outbox_rows"
 _AFTER_COMMIT = "shoplab.after_commit"
 _tracer = trace.get_tracer("shoplab.database")
 
@@ -188,8 +189,8 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         await self._transaction.commit()
         self._committed = True
         info = self._transaction.info
-        if info.pop(_OUTBOX_WRITTEN, False):
-            self.database.outbox_written.set()
+        if written := info.pop(_OUTBOX_ROWS, None):  # to the relay, only once committed
+            self.database.handoff.put(written)
         for callback in info.pop(_AFTER_COMMIT, []):
             callback()
 
@@ -211,7 +212,9 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     ) -> Envelope:
         """Add ``message`` to this context's outbox, inside the current transaction.
 
-        The current trace context goes with it, so its handling joins this trace.
+        The current trace context goes with it, so its handling joins this trace. The row
+        is kept on the transaction too (a joined unit of work's on its owner's), and handed
+        to the relay once it commits.
         """
         if self.outbox is None:
             raise RuntimeError(f"{type(self).__name__} has no outbox table")
@@ -221,17 +224,20 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
             causation_id=causation_id,
             trace_context=trace_context(),
         )
+        body = envelope.model_dump_json()
         now = datetime.now(UTC)
-        await self.sql.execute(
+        row = await self.sql.one(
             _outbox_insert(self.outbox.name),
             {
                 "message_id": envelope.message_id,
                 "subject": envelope.subject,
-                "envelope": envelope.model_dump_json(),
+                "envelope": body,
                 "now": now,
             },
         )
-        self._transaction.info[_OUTBOX_WRITTEN] = True
+        assert row is not None, "INSERT ... RETURNING returns the row"
+        written = CommittedMessage(self.outbox.name, row[0], envelope, body)
+        self._transaction.info.setdefault(_OUTBOX_ROWS, []).append(written)
         return envelope
 
     async def first_delivery(self, consumer: str, message_id: str) -> bool:
@@ -253,7 +259,7 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
 def _outbox_insert(table: str) -> str:
     return (
         f"INSERT INTO {table} (message_id, subject, envelope, created_at, next_attempt_at,"
-        " attempts) VALUES (:message_id, :subject, :envelope, :now, :now, 0)"
+        " attempts) VALUES (:message_id, :subject, :envelope, :now, :now, 0) RETURNING position"
     )
 
 

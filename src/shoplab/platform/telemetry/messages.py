@@ -11,7 +11,9 @@ So the context is kept with the message at each step:
    envelope, which is the outbox row.
 2. ``publishing(envelope)``: the relay publishes inside a PRODUCER span whose parent
    is that stored context; the bus puts the span's context in the broker message's
-   headers (``inject_into``).
+   headers (``inject_into``). Over a broker the relay has many publishes in flight at
+   once, so it starts each span itself and hands the headers over
+   (``start_publishing``).
 3. ``consuming(...)``: the consumer's CONSUMER span takes its parent from those
    headers (from the envelope when they have none), so one order's placement, saga
    steps and notification are one trace across processes and brokers.
@@ -70,6 +72,43 @@ def publishing(envelope: Envelope, system: str) -> Iterator[Span]:
         },
     ) as span:
         yield span
+
+
+def start_publishing(envelope: Envelope, system: str) -> tuple[dict[str, str], Span | None]:
+    """The trace headers of one publish of a stored message, and its span when recorded.
+
+    The caller ends the span once the broker answered. A span is made only under a sampled
+    parent (the publish is no entry point: with no parent, no trace starts here). Otherwise
+    the stored context travels on as it is, and nothing is extracted or made.
+    """
+    stored = envelope.trace_context
+    if not _stored_sampled(stored):
+        return dict(stored), None
+    span = tracer.start_span(
+        f"publish {envelope.type}",
+        context=propagate.extract(stored),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            **_message_attributes(envelope, system),
+            "shoplab.outbox.wait_ms": round(
+                (datetime.now(UTC) - envelope.occurred_at).total_seconds() * 1000, 3
+            ),
+        },
+    )
+    headers: dict[str, str] = {}
+    propagate.inject(headers, context=trace.set_span_in_context(span))
+    return headers, span
+
+
+def _stored_sampled(stored: Mapping[str, str]) -> bool:
+    """Whether a stored W3C ``traceparent`` (``00-<trace>-<span>-<flags>``) is sampled."""
+    parent = stored.get("traceparent")
+    if parent is None or len(parent) != 55:
+        return False
+    try:
+        return bool(int(parent[53:], 16) & 1)
+    except ValueError:
+        return False
 
 
 @contextmanager

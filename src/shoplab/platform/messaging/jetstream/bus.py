@@ -2,9 +2,12 @@
 
 Publishing goes through a stream with the message id as ``Nats-Msg-Id``, so a
 relay that publishes the same outbox row twice (it crashed before marking it)
-stores it once. Consuming uses durable pull consumers with explicit acks: a
-message is acked only after its handler's transaction has committed, so a crash
-at any point means a redelivery, which the idempotent consumer absorbs.
+stores it once. The relay publishes the row's stored bytes with nats-py's
+asynchronous JetStream publish (``publish_stored``): many messages are in flight,
+each acknowledgement a future, where FastStream's publish awaits each in turn.
+Consuming uses durable pull consumers with explicit acks: a message is acked only
+after its handler's transaction has committed, so a crash at any point means a
+redelivery, which the idempotent consumer absorbs.
 
 A message that keeps failing is retried with jittered backoff until
 ``max_deliveries``; then it is copied to ``shoplab.dlq.<consumer>`` with the
@@ -12,14 +15,17 @@ error in its headers and acked, so it stops blocking nothing and loses nothing.
 A message that cannot even be parsed goes there at once.
 """
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import structlog
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 
 from shoplab.contracts.envelope import Envelope
@@ -68,6 +74,7 @@ class NatsBus:
             log_level=logging.DEBUG,
         )
         self._started = False
+        self._jetstream: JetStreamContext | None = None
 
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Register durable consumers; call before ``start``."""
@@ -78,6 +85,7 @@ class NatsBus:
         await self._broker.connect()
         await ensure_streams(self._broker, self._topology.streams())
         await self._broker.start()
+        self._jetstream = self._broker.connection.jetstream()
         self._started = True
 
     async def stop(self) -> None:
@@ -89,16 +97,34 @@ class NatsBus:
 
     async def publish(self, envelope: Envelope) -> None:
         """Store ``envelope`` in its stream; raises unless the broker acknowledged it."""
-        if not await self.connected():
-            raise PublisherUnavailable
-        headers = {"Nats-Msg-Id": envelope.message_id}
+        headers: dict[str, str] = {}
         inject_into(headers)
-        await self._broker.publish(
+        stored = await self.publish_stored(
+            envelope.subject,
+            envelope.message_id,
             envelope.model_dump_json().encode(),
-            self._topology.wire(envelope.subject),
-            headers=headers,
-            stream=self._topology.stream_for(envelope.subject),
-            timeout=PUBLISH_TIMEOUT_SECONDS,
+            headers,
+            envelope.type,
+        )
+        async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+            await stored
+
+    async def publish_stored(
+        self,
+        subject: str,
+        message_id: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        message_type: str,
+    ) -> "asyncio.Future[Any]":
+        """Send a stored message's bytes to its stream; the future ends with the PubAck."""
+        if self._jetstream is None or not await self.connected():
+            raise PublisherUnavailable
+        return await self._jetstream.publish_async(
+            self._topology.wire(subject),
+            body,
+            stream=self._topology.stream_for(subject),
+            headers={**headers, "Nats-Msg-Id": message_id},
         )
 
     async def answer(self, subject: str, handle: Callable[[bytes], Awaitable[bytes]]) -> None:

@@ -3,7 +3,8 @@
 - Publishing goes to one durable topic exchange, routed by the subject, as a
   persistent message whose ``message_id`` is the envelope's. The channel uses
   publisher confirms and ``mandatory``: ``publish`` returns only once the broker
-  has stored the message in every bound queue. A message that no queue would take
+  has stored the message in every bound queue. The relay publishes a row's stored
+  bytes (``publish_stored``) with many confirms awaited at once. A message that no queue would take
   (its consumer has never started yet) raises ``Unroutable``: the outbox keeps the
   row and retries it with backoff, without holding up the rows behind it.
   RabbitMQ has no de-duplication window like JetStream's ``Nats-Msg-Id``: a row
@@ -24,8 +25,9 @@
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import aio_pika
 import structlog
@@ -121,28 +123,52 @@ class RabbitBus:
 
     async def publish(self, envelope: Envelope) -> None:
         """Route ``envelope`` to its queues; raises unless the broker confirmed it."""
-        if self._exchange is None or not await self.connected():
-            raise PublisherUnavailable
         headers: dict[str, str] = {}
         inject_into(headers)
+        await (
+            await self.publish_stored(
+                envelope.subject,
+                envelope.message_id,
+                envelope.model_dump_json().encode(),
+                headers,
+                envelope.type,
+            )
+        )
+
+    async def publish_stored(
+        self,
+        subject: str,
+        message_id: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        message_type: str,
+    ) -> "asyncio.Future[Any]":
+        """Route a stored message's bytes to its queues; the future ends with the confirm."""
+        if self._exchange is None or not await self.connected():
+            raise PublisherUnavailable
         message = aio_pika.Message(
-            envelope.model_dump_json().encode(),
+            body,
             headers=dict(headers),
-            message_id=envelope.message_id,
+            message_id=message_id,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             timestamp=datetime.now(UTC),
-            type=envelope.type,
+            type=message_type,
         )
+        return asyncio.ensure_future(self._confirmed(self._exchange, message, subject))
+
+    async def _confirmed(
+        self, exchange: AbstractExchange, message: aio_pika.Message, subject: str
+    ) -> None:
         try:
-            await self._exchange.publish(
+            await exchange.publish(
                 message,
-                self._names.routing_key(envelope.subject),
+                self._names.routing_key(subject),
                 mandatory=True,
                 timeout=PUBLISH_TIMEOUT_SECONDS,
             )
         except PublishError as error:  # returned: no queue is bound for it yet
-            raise Unroutable(f"no queue takes {envelope.subject} yet") from error
+            raise Unroutable(f"no queue takes {subject} yet") from error
         except (AMQPError, ConnectionError, TimeoutError) as error:
             raise PublisherUnavailable(repr(error)) from error
 
