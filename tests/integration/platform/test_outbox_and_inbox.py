@@ -389,8 +389,7 @@ async def test_a_failed_row_holds_back_its_order_but_not_the_others(db: Database
 async def test_a_batch_is_marked_published_by_one_statement(database_url: str) -> None:
     db = CountingDatabase(database_url)
     try:
-        async with db.engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
+        await db.run_sync(metadata.create_all)
         async with LabUnitOfWork(db) as uow:
             for n in range(37):
                 await uow.publish(registered(n), correlation_id=f"o{n % 5}")
@@ -416,8 +415,7 @@ async def _equals(value: Awaitable[int], expected: int) -> bool:
 async def test_an_idle_relay_only_counts_its_backlog(database_url: str) -> None:
     db = CountingDatabase(database_url)
     try:
-        async with db.engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
+        await db.run_sync(metadata.create_all)
         task = asyncio.create_task(
             OutboxRelay(db, [OUTBOX], StoredRecorder(), poll_seconds=0.05).run()
         )
