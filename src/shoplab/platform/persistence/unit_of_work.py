@@ -19,7 +19,8 @@ in a trace, the time an order spent in each database, one span per transaction r
 than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tracing).
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from types import TracebackType
@@ -87,6 +88,11 @@ class UnitOfWorkWithInbox(UnitOfWork, Protocol):
         The record commits with the handler's effects, so a duplicate delivery then
         changes nothing; if they roll back, so does the record.
         """
+        ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """One message of a batch: if the block raises, its effects (and its callbacks
+        after commit) are undone, the rest of the transaction is kept."""
         ...
 
 
@@ -201,6 +207,18 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         Kept on the transaction, so a joined unit of work's callbacks wait for the owner.
         """
         self._transaction.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """See ``UnitOfWorkWithInbox.savepoint``."""
+        callbacks: list[Callable[[], None]] = self._transaction.info.setdefault(_AFTER_COMMIT, [])
+        kept = len(callbacks)
+        try:
+            async with self.sql.savepoint():
+                yield
+        except BaseException:
+            del callbacks[kept:]
+            raise
 
     async def publish(
         self,
