@@ -232,6 +232,23 @@ async def test_an_idle_consumer_rarely_asks_the_server_for_messages(
         await watcher.close()
 
 
+async def test_a_bus_that_consumed_stops_at_once(
+    nats_url: str, topology: Topology, context: InventoryContext
+) -> None:
+    bus = await start_bus(nats_url, topology, context.subscriptions())
+    await bus.publish(Envelope.wrap(ReserveStock(order_id="o0", lines={"SKU-1": 1})))
+    await eventually(lambda: _equals(answers(context), 1), "the first answer")
+    # While a fetch waits, several arrive at once: it returns with the first, and the
+    # server sends the others to the waiting request, ahead of the next fetch.
+    for n in range(1, 4):
+        await bus.publish(Envelope.wrap(ReserveStock(order_id=f"o{n}", lines={"SKU-1": 1})))
+    await eventually(lambda: _equals(answers(context), 4), "four answers")
+    await asyncio.sleep(0.2)
+    started = asyncio.get_running_loop().time()
+    await bus.stop()
+    assert asyncio.get_running_loop().time() - started < 5, "a service stops within its grace"
+
+
 CRASH_AFTER_COMMIT = textwrap.dedent(
     """
     import asyncio, os, signal, sys

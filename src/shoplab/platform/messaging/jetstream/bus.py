@@ -84,6 +84,7 @@ class NatsBus:
         self._started = False
         self._subscriptions: list[Subscription] = []
         self._consumers: list[asyncio.Task[None]] = []
+        self._pulls: list[JetStreamContext.PullSubscription] = []
 
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Register durable consumers; call before ``start``."""
@@ -96,6 +97,7 @@ class NatsBus:
         jetstream = self._broker.connection.jetstream()
         for subscription in self._subscriptions:
             pull = await self._pull(jetstream, subscription)
+            self._pulls.append(pull)
             self._consumers.append(
                 asyncio.create_task(
                     self._consume(subscription, pull), name=f"consume {subscription.consumer}"
@@ -110,6 +112,10 @@ class NatsBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._consumers.clear()
+        for pull in self._pulls:  # what they hold unacked comes back after the ack wait;
+            with contextlib.suppress(Exception):  # draining would wait for it instead
+                await pull.unsubscribe()
+        self._pulls.clear()
         await self._broker.stop()
         self._started = False
 
