@@ -56,7 +56,7 @@ from shoplab.platform.http.internal_guard import ServiceGuard
 from shoplab.platform.internal_auth import ServiceCredentials, load_service_secret
 from shoplab.platform.messaging.brokers import open_bus
 from shoplab.platform.messaging.bus import Bus
-from shoplab.platform.messaging.consumers import Subscription
+from shoplab.platform.messaging.consumers import Batch, Subscription
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database, ensure_database
@@ -230,14 +230,22 @@ class ServiceHost:
 
     def _slowed(self, subscription: Subscription) -> Subscription:
         """Message handlers get the injected latency too (not the errors: an injected
-        error would spend the message's deliveries and send it to the dead letters)."""
-        handle = subscription.handle
+        error would spend the message's deliveries and send it to the dead letters).
+        A batch waits once, before its transaction opens, so no delay holds it open."""
+        handle, batch = subscription.handle, subscription.batch
 
         async def slowed(envelope: Envelope) -> None:
             await self.faults.delay()
             await handle(envelope)
 
-        return replace(subscription, handle=slowed)
+        @asynccontextmanager
+        async def slowed_batch() -> AsyncIterator[Batch]:
+            assert batch is not None
+            await self.faults.delay()
+            async with batch() as opened:
+                yield opened
+
+        return replace(subscription, handle=slowed, batch=slowed_batch if batch else None)
 
     async def _broker_connected(self) -> bool:
         return self._bus is not None and await self._bus.connected()

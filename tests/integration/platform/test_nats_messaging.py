@@ -11,20 +11,25 @@ import textwrap
 import uuid
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import nats
 import pytest
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
 
 from shoplab.contracts.commands import ReserveStock
 from shoplab.contracts.envelope import Envelope
+from shoplab.contracts.events import StockReserved
 from shoplab.inventory.adapters.tables import outbox
 from shoplab.inventory.bootstrap import InventoryContext
 from shoplab.inventory.service_layer import services as inventory
-from shoplab.platform.messaging.consumers import Subscription
-from shoplab.platform.messaging.jetstream.bus import NatsBus
+from shoplab.inventory.service_layer.unit_of_work import SqlInventoryUnitOfWork
+from shoplab.platform.messaging.consumers import Batch, Subscription, idempotent_consumer
+from shoplab.platform.messaging.jetstream.bus import NatsBus, durable_name
 from shoplab.platform.messaging.relay import OutboxRelay
 from shoplab.platform.messaging.streams import Topology
 from shoplab.platform.persistence.database import Database
@@ -162,6 +167,86 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_after_bounded_deliv
         assert len(deliveries) == 3
     finally:
         await bus.stop()
+
+
+async def test_a_fetched_batch_commits_together_and_only_its_failing_message_comes_back(
+    nats_url: str, topology: Topology, context: InventoryContext
+) -> None:
+    calls: list[str] = []
+
+    async def reserve(
+        command: ReserveStock, envelope: Envelope, uow: SqlInventoryUnitOfWork
+    ) -> None:
+        calls.append(command.order_id)
+        await uow.publish(StockReserved(order_id=command.order_id))
+        if command.order_id == "o3" and calls.count("o3") == 1:
+            raise RuntimeError("unlucky the first time")
+
+    consumer = idempotent_consumer("inventory.batch", ReserveStock, context.uow, reserve)
+    assert consumer.batch is not None
+    opens, sizes = consumer.batch, list[int]()
+
+    @asynccontextmanager
+    async def counted() -> AsyncIterator[Batch]:
+        async with opens() as batch:
+            before = len(calls)
+            yield batch
+            sizes.append(len(calls) - before)
+
+    publisher = await start_bus(nats_url, topology, [])  # the streams, and six waiting
+    commands = [Envelope.wrap(ReserveStock(order_id=f"o{n}", lines={"SKU-1": 1})) for n in range(6)]
+    for command in commands:
+        await publisher.publish(command)
+    bus = await start_bus(nats_url, topology, [replace(consumer, batch=counted)])
+    try:
+        await eventually(lambda: _equals(answers(context), 6), "six answers in the outbox")
+        await asyncio.sleep(0.3)
+        assert await answers(context) == 6
+        assert sorted(calls) == sorted([f"o{n}" for n in range(6)] + ["o3"])
+        assert sizes[0] == 6, "the six waiting messages were handled as one batch"
+    finally:
+        await bus.stop()
+        await publisher.stop()
+
+
+async def test_an_idle_consumer_rarely_asks_the_server_for_messages(
+    nats_url: str, topology: Topology, context: InventoryContext
+) -> None:
+    [reserve] = [s for s in context.subscriptions() if s.consumer == "inventory.reserve"]
+    stream = topology.stream_for(reserve.subject)
+    watcher = await nats.connect(nats_url)
+    requests: list[Msg] = []
+
+    async def count(message: Msg) -> None:
+        requests.append(message)
+
+    subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable_name(reserve.consumer)}"
+    await watcher.subscribe(subject, cb=count)
+    await watcher.flush()
+    bus = await start_bus(nats_url, topology, [reserve])
+    try:
+        await asyncio.sleep(3)
+        assert 1 <= len(requests) <= 2, f"{len(requests)} fetch requests in 3 s of idling"
+    finally:
+        await bus.stop()
+        await watcher.close()
+
+
+async def test_a_bus_that_consumed_stops_at_once(
+    nats_url: str, topology: Topology, context: InventoryContext
+) -> None:
+    bus = await start_bus(nats_url, topology, context.subscriptions())
+    await bus.publish(Envelope.wrap(ReserveStock(order_id="o0", lines={"SKU-1": 1})))
+    await eventually(lambda: _equals(answers(context), 1), "the first answer")
+    # While a fetch waits, several arrive at once: it returns with the first, and the
+    # server sends the others to the waiting request, ahead of the next fetch.
+    for n in range(1, 4):
+        await bus.publish(Envelope.wrap(ReserveStock(order_id=f"o{n}", lines={"SKU-1": 1})))
+    await eventually(lambda: _equals(answers(context), 4), "four answers")
+    await asyncio.sleep(0.2)
+    started = asyncio.get_running_loop().time()
+    await bus.stop()
+    assert asyncio.get_running_loop().time() - started < 5, "a service stops within its grace"
 
 
 CRASH_AFTER_COMMIT = textwrap.dedent(

@@ -23,8 +23,8 @@ writes (``2026-12-07 21:00:00.123456``, UTC), so files written before keep readi
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
@@ -64,9 +64,49 @@ class Sql(Protocol):
 
     async def all(self, statement: str, params: Params | None = None) -> list[Row]: ...
 
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A part of the transaction that can fail alone: leaving the block by an exception
+        undoes the statements run inside it (``ROLLBACK TO SAVEPOINT``), and only those."""
+        ...
+
 
 class ConstraintViolated(Exception):
     """A statement broke a unique key or another constraint (either driver's error)."""
+
+
+class SavepointLost(Exception):
+    """The database ended the whole transaction under a savepoint: nothing of it can commit."""
+
+
+class _Savepoints:
+    """``SAVEPOINT``/``RELEASE``/``ROLLBACK TO`` for either driver (both speak the same SQL).
+
+    Named by depth, so the same few texts recur and each is prepared once.
+    """
+
+    _depth = 0
+
+    async def execute(self, statement: str, params: Params | None = None) -> int:
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        self._depth += 1
+        name = f"shoplab_{self._depth}"
+        try:
+            await self.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                try:
+                    await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    await self.execute(f"RELEASE SAVEPOINT {name}")
+                except Exception as error:
+                    raise SavepointLost(repr(error)) from error
+                raise
+            await self.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
 
 def in_list(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
@@ -93,7 +133,7 @@ def from_json(stored: str | bytes | Any) -> Any:
     return stored
 
 
-class SqliteSql:
+class SqliteSql(_Savepoints):
     """``Sql`` on a sqlite3 connection: every call runs in place, nothing is awaited."""
 
     for_update = ""
@@ -120,7 +160,7 @@ class SqliteSql:
         return self._connection.execute(statement, params or {}).fetchall()
 
 
-class AsyncSql:
+class AsyncSql(_Savepoints):
     """``Sql`` on an async SQLAlchemy connection (PostgreSQL)."""
 
     for_update = " FOR UPDATE"
@@ -187,6 +227,9 @@ class TracedSql:
     async def all(self, statement: str, params: Params | None = None) -> list[Row]:
         with self._span(statement):
             return await self._inner.all(statement, params)
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        return self._inner.savepoint()
 
 
 # SQLite: how times are stored and read back, and rows with named columns.

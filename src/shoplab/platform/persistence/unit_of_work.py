@@ -19,7 +19,8 @@ in a trace, the time an order spent in each database, one span per transaction r
 than one per statement (``SHOPLAB_TRACE_SQL=true`` adds those; see telemetry.tracing).
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from types import TracebackType
@@ -88,6 +89,11 @@ class UnitOfWorkWithInbox(UnitOfWork, Protocol):
         The record commits with the handler's effects, so a duplicate delivery then
         changes nothing; if they roll back, so does the record.
         """
+        ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """One message of a batch: if the block raises, its effects (and its callbacks
+        after commit) are undone, the rest of the transaction is kept."""
         ...
 
 
@@ -202,6 +208,22 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
         Kept on the transaction, so a joined unit of work's callbacks wait for the owner.
         """
         self._transaction.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """See ``UnitOfWorkWithInbox.savepoint``: what the block kept on the transaction (its
+        callbacks after commit, its outbox rows for the relay) goes with its statements."""
+        info = self._transaction.info
+        callbacks: list[Callable[[], None]] = info.setdefault(_AFTER_COMMIT, [])
+        rows: list[CommittedMessage] = info.setdefault(_OUTBOX_ROWS, [])
+        kept_callbacks, kept_rows = len(callbacks), len(rows)
+        try:
+            async with self.sql.savepoint():
+                yield
+        except BaseException:
+            del callbacks[kept_callbacks:]
+            del rows[kept_rows:]
+            raise
 
     async def publish(
         self,

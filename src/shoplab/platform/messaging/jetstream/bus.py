@@ -1,4 +1,4 @@
-"""The broker seam of the microservices mode: NATS JetStream through FastStream.
+"""The broker seam of the microservices mode: NATS JetStream.
 
 Publishing goes through a stream with the message id as ``Nats-Msg-Id``, so a
 relay that publishes the same outbox row twice (it crashed before marking it)
@@ -9,6 +9,12 @@ Consuming uses durable pull consumers with explicit acks: a message is acked onl
 after its handler's transaction has committed, so a crash at any point means a
 redelivery, which the idempotent consumer absorbs.
 
+Each durable consumer is one task on nats-py's pull subscription: it fetches up to
+``FETCH_BATCH`` messages (whatever is waiting, or else the first one to arrive
+within ``IDLE_FETCH_SECONDS``, so an idle consumer asks the server a few times a
+minute), hands them to ``handle_batch`` as one batch (one transaction, a savepoint
+per message), then acks, naks or dead-letters each.
+
 A message that keeps failing is retried with jittered backoff until
 ``max_deliveries``; then it is copied to ``shoplab.dlq.<consumer>`` with the
 error in its headers and acked, so it stops blocking nothing and loses nothing.
@@ -16,25 +22,26 @@ A message that cannot even be parsed goes there at once.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
-from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig
 from nats.js.errors import BadRequestError
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.messaging.consumers import (
+    Delivery,
     Handled,
     PublisherUnavailable,
     Subscription,
     Verdict,
-    handle_delivery,
+    handle_batch,
 )
 from shoplab.platform.messaging.dead_letters import letter_headers
 from shoplab.platform.messaging.jetstream.streams import stream_config
@@ -46,7 +53,12 @@ log = structlog.get_logger(__name__)
 
 SYSTEM = "nats"
 ACK_WAIT_SECONDS = 10.0
-FETCH_BATCH = 16
+FETCH_BATCH = 64
+"""Messages handled in one transaction, at most."""
+IDLE_FETCH_SECONDS = 5.0
+"""How long one fetch waits for a first message: an idle consumer's request rate, and the
+longest wait for consuming to resume after a reconnection."""
+FETCH_ERROR_PAUSE_SECONDS = 1.0
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
@@ -75,20 +87,41 @@ class NatsBus:
         )
         self._started = False
         self._jetstream: JetStreamContext | None = None
+        self._subscriptions: list[Subscription] = []
+        self._consumers: list[asyncio.Task[None]] = []
+        self._pulls: list[JetStreamContext.PullSubscription] = []
 
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Register durable consumers; call before ``start``."""
-        for subscription in subscriptions:
-            self._register(subscription)
+        self._subscriptions.extend(subscriptions)
 
     async def start(self) -> None:
         await self._broker.connect()
         await ensure_streams(self._broker, self._topology.streams())
         await self._broker.start()
         self._jetstream = self._broker.connection.jetstream()
+        jetstream = self._jetstream
+        for subscription in self._subscriptions:
+            pull = await self._pull(jetstream, subscription)
+            self._pulls.append(pull)
+            self._consumers.append(
+                asyncio.create_task(
+                    self._consume(subscription, pull), name=f"consume {subscription.consumer}"
+                )
+            )
         self._started = True
 
     async def stop(self) -> None:
+        for task in self._consumers:
+            task.cancel()
+        for task in self._consumers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._consumers.clear()
+        for pull in self._pulls:  # what they hold unacked comes back after the ack wait;
+            with contextlib.suppress(Exception):  # draining would wait for it instead
+                await pull.unsubscribe()
+        self._pulls.clear()
         await self._broker.stop()
         self._started = False
 
@@ -138,49 +171,67 @@ class NatsBus:
 
         await self._broker.connection.subscribe(subject, cb=respond)
 
-    def _register(self, subscription: Subscription) -> None:
-        async def consume(message: NatsMessage) -> None:
-            await self._deliver(subscription, message)
-
-        subscriber = self._broker.subscriber(
+    async def _pull(
+        self, jetstream: JetStreamContext, subscription: Subscription
+    ) -> JetStreamContext.PullSubscription:
+        """Bind the durable consumer, creating it the first time (an existing one is kept
+        as it is: the same configuration it was created with)."""
+        return await jetstream.pull_subscribe(
             self._topology.wire(subscription.subject),
-            stream=JStream(self._topology.stream_for(subscription.subject), declare=False),
             durable=durable_name(subscription.consumer),
-            pull_sub=PullSub(batch_size=FETCH_BATCH, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
+            stream=self._topology.stream_for(subscription.subject),
             config=ConsumerConfig(ack_wait=ACK_WAIT_SECONDS),
         )
-        subscriber(consume)
 
-    async def _deliver(self, subscription: Subscription, message: NatsMessage) -> None:
-        deliveries = message.raw_message.metadata.num_delivered or 1
-        handled = await handle_delivery(
-            subscription,
-            message.body,
-            deliveries,
-            self._max_deliveries,
-            system=SYSTEM,
-            headers=message.headers or {},
-        )
-        match handled:
-            case Handled(verdict=Verdict.DEAD_LETTER, error=Exception() as error):
-                await self._dead_letter(subscription, message, error, deliveries)
-            case Handled(verdict=Verdict.RETRY):
-                await message.nack(delay=backoff(deliveries).total_seconds())
-            case _:
-                await message.ack()
+    async def _consume(
+        self, subscription: Subscription, pull: JetStreamContext.PullSubscription
+    ) -> None:
+        """Fetch a batch, handle it, settle each message; until the bus stops."""
+        while True:
+            try:
+                messages = await pull.fetch(FETCH_BATCH, timeout=IDLE_FETCH_SECONDS)
+            except TimeoutError:
+                continue  # nothing arrived: ask again
+            except Exception as error:
+                log.warning(
+                    "fetching failed; will try again",
+                    consumer=subscription.consumer,
+                    error=repr(error)[:500],
+                )
+                await asyncio.sleep(FETCH_ERROR_PAUSE_SECONDS)
+                continue
+            try:
+                await self._deliver(subscription, messages)
+            except Exception:  # unacked messages come back after the ack wait
+                log.exception("settling a batch failed", consumer=subscription.consumer)
+
+    async def _deliver(self, subscription: Subscription, messages: list[Msg]) -> None:
+        """Handle the batch, then ack what committed, nak what failed, park the hopeless."""
+        deliveries = [
+            Delivery(message.data, message.metadata.num_delivered or 1, message.headers or {})
+            for message in messages
+        ]
+        handled = await handle_batch(subscription, deliveries, self._max_deliveries, system=SYSTEM)
+        for message, delivery, outcome in zip(messages, deliveries, handled, strict=True):
+            match outcome:
+                case Handled(verdict=Verdict.DEAD_LETTER, error=Exception() as error):
+                    await self._dead_letter(subscription, message, error, delivery.deliveries)
+                case Handled(verdict=Verdict.RETRY):
+                    await message.nak(delay=backoff(delivery.deliveries).total_seconds())
+                case _:
+                    await message.ack()
 
     async def _dead_letter(
-        self, subscription: Subscription, message: NatsMessage, error: Exception, deliveries: int
+        self, subscription: Subscription, message: Msg, error: Exception, deliveries: int
     ) -> None:
         """Park the message on the dead-letter subject, then ack it so the rest flows."""
         dead_letters = dead_letter_subject(subscription.consumer)
         try:
             await self._broker.publish(
-                message.body,
+                message.data,
                 self._topology.wire(dead_letters),
                 headers=letter_headers(
-                    self._topology.unwire(message.raw_message.subject),
+                    self._topology.unwire(message.subject),
                     subscription.consumer,
                     error,
                     deliveries,
@@ -190,12 +241,12 @@ class NatsBus:
             )
         except Exception:
             log.exception("dead-lettering failed; will retry", consumer=subscription.consumer)
-            await message.nack(delay=backoff(deliveries).total_seconds())
+            await message.nak(delay=backoff(deliveries).total_seconds())
             return
         log.error(
             "message dead-lettered",
             consumer=subscription.consumer,
-            subject=message.raw_message.subject,
+            subject=message.subject,
             deliveries=deliveries,
             error=repr(error)[:500],
         )
