@@ -5,6 +5,7 @@ server refuses a call without service credentials (UNAUTHENTICATED) or from a
 service not on the called service's allow-list (PERMISSION_DENIED).
 """
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -159,6 +160,37 @@ async def client(port: int) -> AsyncIterator[Client]:
 async def test_orders_gets_prices_from_catalog_and_unknown_skus_are_absent(client: Client) -> None:
     prices = GrpcPriceList(client("catalog", "orders"))
     assert await prices.prices(["SKU-1", "SKU-404"]) == {"SKU-1": Price(1500, "USD")}
+
+
+class CountingClient(GrpcClient):
+    """A real client that counts the calls it makes."""
+
+    calls = 0
+
+    async def call(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return await super().call(*args, **kwargs)
+
+
+async def test_placements_asking_at_once_share_the_price_calls(port: int) -> None:
+    """While one question is on its way, the others wait and go together in the next one."""
+    instance = Instance(service="catalog", id="1", host="127.0.0.1", ports={"grpc": port})
+    balancer = Balancer(StaticResolver([instance]))
+    catalog = CountingClient(
+        "catalog", lambda: balancer, as_service("orders"), Resilience("orders").policy("catalog")
+    )
+    try:
+        prices = GrpcPriceList(catalog)
+        asked = [["SKU-1"], ["SKU-404"], ["SKU-1", "SKU-404"]] * 20
+        answers = await asyncio.gather(*(prices.prices(skus) for skus in asked))
+        assert answers[::3] == [{"SKU-1": Price(1500, "USD")}] * 20
+        assert answers[1::3] == [{}] * 20
+        assert answers[2::3] == [{"SKU-1": Price(1500, "USD")}] * 20
+        assert catalog.calls <= 2, f"{len(asked)} placements made {catalog.calls} calls"
+        assert await prices.prices(["SKU-1"]) == {"SKU-1": Price(1500, "USD")}
+        assert catalog.calls <= 3
+    finally:
+        await catalog.close()
 
 
 async def test_catalog_gets_availability_from_inventory(client: Client) -> None:
