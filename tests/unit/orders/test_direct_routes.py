@@ -105,6 +105,7 @@ async def test_an_order_read_directly_is_the_same_bytes(
     [
         (b'{"items": [], "payment_method": "pm_card_visa"}', {}),
         (b"{not json", {}),
+        pytest.param(b"[" * 20_000 + b"]" * 20_000, {}, id="too-deep"),
         (b'{"items": [{"sku": "KB-001", "quantity": "2"}], "payment_method": "x"}', {}),
         (
             b'{"items": [{"sku": "KB-001", "quantity": 1}], "payment_method": "pm_card_visa"}',

@@ -130,7 +130,7 @@ def placement(request: Request, body: bytes) -> PlaceOrderRequest | None:
         return None
     try:
         return PlaceOrderRequest.model_validate(json.loads(body))
-    except ValueError:  # not JSON, or not a placement: FastAPI says why
+    except (ValueError, RecursionError):  # not JSON, too deep, or not a placement: FastAPI says why
         return None
 
 
