@@ -150,7 +150,7 @@ class Gateway:
 
     async def handle(self, request: Request) -> Response:
         """Answer one public request as the routing table says."""
-        match = routes.route(request.url.path, request.method)
+        match = routes.route(request.scope["path"], request.method)
         if match is None:
             raise HTTPException(status_code=404)
         if match.target != routes.COMPOSED:

@@ -13,6 +13,7 @@ from shoplab.gateway.edge_auth import EdgeAuthenticator
 from shoplab.gateway.upstreams import Answer, Upstreams
 
 REQUEST_HEADERS = ("content-type", "idempotency-key", "accept", "host")
+_REQUEST_HEADERS = frozenset(name.encode() for name in REQUEST_HEADERS)
 RESPONSE_HEADERS = ("content-type", "location", "www-authenticate", "retry-after", "allow")
 _DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
 
@@ -23,11 +24,7 @@ class Proxy:
         self._auth = auth
 
     async def forward(self, request: Request, service: str) -> Response:
-        headers = {
-            name: value
-            for name in REQUEST_HEADERS
-            if (value := request.headers.get(name)) is not None  # an empty value still counts
-        }
+        headers = forwarded_headers(request.scope["headers"])
         headers.update(await self._auth.internal_headers(request))
         answer = await self._upstreams.request(
             service,
@@ -37,6 +34,16 @@ class Proxy:
             content=await request.body(),
         )
         return passed_back(answer)
+
+
+def forwarded_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The contract's request headers, each as its first line gives it (an empty value
+    still counts), in one pass over the raw lines."""
+    found: dict[str, str] = {}
+    for name, value in raw:
+        if name in _REQUEST_HEADERS:
+            found.setdefault(name.decode(), value.decode("latin-1"))
+    return found
 
 
 def passed_back(answer: Answer) -> Response:
@@ -51,9 +58,8 @@ def upstream_target(request: Request) -> str:
     Dot segments are re-encoded so that the HTTP client does not resolve them:
     the service must see the path the gateway routed, as the monolith would.
     """
-    raw = request.scope.get("raw_path") or request.url.path.encode()
-    path = "/".join(
-        _DOT_SEGMENTS.get(segment, segment) for segment in raw.decode("latin-1").split("/")
-    )
+    path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    if "/." in path:
+        path = "/".join(_DOT_SEGMENTS.get(segment, segment) for segment in path.split("/"))
     query = request.scope.get("query_string", b"").decode("latin-1")
     return f"{path}?{query}" if query else path

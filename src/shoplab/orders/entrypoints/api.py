@@ -1,9 +1,14 @@
-"""The orders context's public REST endpoints."""
+"""The orders context's public REST endpoints.
 
+Placing an order and reading one are the hot routes: a well-formed request by a verified
+caller is answered directly (``platform.http.direct``), any other by FastAPI as declared.
+"""
+
+import json
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,6 +26,7 @@ from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.services import Connect
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.auth import Authenticator, Principal
+from shoplab.platform.http.direct import Answered, DirectRoute, served_directly, verified_caller
 from shoplab.platform.http.openapi import problems
 from shoplab.platform.telemetry.orders import about_order
 
@@ -106,9 +112,26 @@ class OrderAccepted(BaseModel):
     status: str
 
 
+MAX_KEY_LENGTH = 255
 IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH)
 ]
+
+
+def idempotency_key(request: Request) -> tuple[str | None, bool]:
+    """The ``Idempotency-Key`` (or None), and whether ``IdempotencyKey`` accepts it."""
+    key = request.headers.get("idempotency-key")
+    return key, key is None or 1 <= len(key) <= MAX_KEY_LENGTH
+
+
+def placement(request: Request, body: bytes) -> PlaceOrderRequest | None:
+    """The body as ``place_order`` validates it, when it is JSON and valid; else None."""
+    if request.headers.get("content-type", "").lower() != "application/json":
+        return None
+    try:
+        return PlaceOrderRequest.model_validate(json.loads(body))
+    except (ValueError, RecursionError):  # not JSON, too deep, or not a placement: FastAPI says why
+        return None
 
 
 def order_view(order: Order) -> OrderView:
@@ -132,8 +155,35 @@ U = TypeVar("U", bound=OrdersUnitOfWork)
 
 
 def build_router(new_uow: Callable[[], U], connect: Connect[U], auth: Authenticator) -> APIRouter:
-    router = APIRouter(prefix="/api/orders", tags=["orders"])
+    router = APIRouter(prefix="/api/orders", tags=["orders"], route_class=DirectRoute)
     signed_in = Depends(auth.customer)
+
+    async def place(principal: Principal, body: PlaceOrderRequest, key: str | None) -> Answered:
+        command = PlaceOrder(
+            customer_id=principal.customer_id,
+            quantities={item.sku: item.quantity for item in body.items},
+            payment_method=body.payment_method,
+            idempotency_key=key,
+        )
+        order = await services.place_order(new_uow(), connect, command)
+        accepted = OrderAccepted(order_id=order.order_id, status=order.status.value)
+        return Answered(accepted, {"Location": f"/api/orders/{order.order_id}"})
+
+    async def place_directly(request: Request) -> Answered | None:
+        principal, (key, key_accepted) = verified_caller(request), idempotency_key(request)
+        if principal is None or not key_accepted:
+            return None
+        body = placement(request, await request.body())
+        return None if body is None else await place(principal, body, key)
+
+    async def read(order_id: str, principal: Principal) -> OrderView:
+        about_order(order_id)
+        return order_view(await services.get_order(new_uow(), order_id, principal))
+
+    async def read_directly(request: Request) -> Answered | None:
+        principal = verified_caller(request)
+        order_id = request.scope["path_params"]["order_id"]
+        return None if principal is None else Answered(await read(order_id, principal))
 
     @router.post(
         "",
@@ -149,6 +199,7 @@ def build_router(new_uow: Callable[[], U], connect: Connect[U], auth: Authentica
             ),
         },
     )
+    @served_directly(place_directly)
     async def place_order(
         body: PlaceOrderRequest,
         principal: Annotated[Principal, signed_in],
@@ -156,15 +207,10 @@ def build_router(new_uow: Callable[[], U], connect: Connect[U], auth: Authentica
         key: IdempotencyKey = None,
     ) -> OrderAccepted:
         """Place an order; its final status may come later (poll the Location)."""
-        command = PlaceOrder(
-            customer_id=principal.customer_id,
-            quantities={item.sku: item.quantity for item in body.items},
-            payment_method=body.payment_method,
-            idempotency_key=key,
-        )
-        order = await services.place_order(new_uow(), connect, command)
-        response.headers["Location"] = f"/api/orders/{order.order_id}"
-        return OrderAccepted(order_id=order.order_id, status=order.status.value)
+        placed = await place(principal, body, key)
+        response.headers.update(placed.headers)
+        accepted: OrderAccepted = placed.content
+        return accepted
 
     @router.get("")
     async def list_orders(
@@ -181,10 +227,10 @@ def build_router(new_uow: Callable[[], U], connect: Connect[U], auth: Authentica
         "/{order_id}",
         responses=problems({404: "No order of the caller's has this id."}),
     )
+    @served_directly(read_directly)
     async def get_order(order_id: str, principal: Annotated[Principal, signed_in]) -> OrderView:
         """One order of the caller's (an administrator may read any)."""
-        about_order(order_id)
-        return order_view(await services.get_order(new_uow(), order_id, principal))
+        return await read(order_id, principal)
 
     @router.post(
         "/{order_id}/cancel",

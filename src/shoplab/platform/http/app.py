@@ -2,7 +2,7 @@
 request metrics, health probes."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -12,38 +12,21 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import REGISTRY, CollectorRegistry
 from starlette.middleware import Middleware
 
-from shoplab.platform.http.body_deadline import BodyReadDeadline
 from shoplab.platform.http.cors import cors_middleware
 from shoplab.platform.http.docs_csp import DOCS_PATH
 from shoplab.platform.http.edge_app import EdgeApp
 from shoplab.platform.http.edge_settings import EdgeSettings
-from shoplab.platform.http.header_limits import HeaderSizeLimit
-from shoplab.platform.http.limits import BodySizeLimit
-from shoplab.platform.http.metrics import RequestMetrics
 from shoplab.platform.http.openapi import install_public_openapi
 from shoplab.platform.http.problems import install_problem_handlers
-from shoplab.platform.http.security_headers import SecurityHeaders
 from shoplab.platform.resilience.metrics import CONTENT_TYPE, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
-def _machine_polled(scope: MutableMapping[str, Any]) -> bool:
-    """Probes and scrapes, polled every second by machines: never part of an order."""
-    path: str = scope.get("path", "")
-    return path.startswith("/health/") or path == "/metrics"
-
-
-TELEMETRY: TelemetryConfig = {
-    "operation_spans": False,
-    "metrics": False,
-    "logs": False,
-    "exclude": _machine_polled,
-}
-"""FastAPI's own OpenTelemetry: a SERVER span per request, its parent taken from the
-``traceparent`` header. Not a span per dependency, endpoint and serialization (three
-more rows per request in every trace); metrics are prometheus-client's (``RequestMetrics``)
-and problems are logged by the app, so neither goes to OpenTelemetry."""
+TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's own OpenTelemetry is off: the ``Edge`` makes the SERVER span, only when the
+trace is sampled (FastAPI makes one per request, sampled or not); metrics are
+prometheus-client's and problems are logged by the app."""
 
 
 def create_app(
@@ -62,19 +45,20 @@ def create_app(
     serves the services' contract instead). ``state`` adds what the readiness answer
     should also tell (the faults injected in this process, for ``shoplab status``).
 
-    ``middleware`` goes around the app, the last outermost, and inside the request
-    metrics, so that what it answers itself (a 401, an injected fault) is counted too;
-    a middleware added to the app afterwards runs outside them and is not.
-    ``metrics_registry`` holds the request metrics and is what ``/metrics`` exposes.
+    ``middleware`` are the app's gates, the last outermost: they run inside the ``Edge``
+    (security headers, request metrics, server span, header size limit, the 500 answer)
+    and before it reads the body, so that what they answer themselves (a 401, an injected
+    fault, a 429) is secured, counted and traced too. ``metrics_registry`` holds the
+    request metrics and is what ``/metrics`` exposes.
 
     ``edge`` says what clients may send (body and header sizes, how slowly) and which browser
     origins may call; ``serve`` reads it back from the app for the connection level.
-    From the outside in: security headers and CORS (around Starlette's own error
-    middleware, so a 500 has them too), the request metrics, the header size limit,
-    ``middleware``, the body deadline, the body size limit, the routes.
+    CORS, when origins are configured, answers preflights inside the security headers.
     """
     app = EdgeApp(
-        edge=[Middleware(SecurityHeaders), *cors_middleware(edge.cors_origins)],
+        edge=edge,
+        metrics_registry=metrics_registry,
+        cors=cors_middleware(edge.cors_origins),
         title=title,
         lifespan=lifespan,
         openapi_url="/api/openapi.json" if own_openapi else None,
@@ -84,12 +68,8 @@ def create_app(
     )
     app.state.edge_settings = edge
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=edge.max_body_bytes)
-    app.add_middleware(BodyReadDeadline, seconds=edge.client_timeout_seconds)
     for each in middleware:
         app.add_middleware(each.cls, *each.args, **each.kwargs)
-    app.add_middleware(HeaderSizeLimit, max_bytes=edge.max_header_bytes)
-    app.add_middleware(RequestMetrics, registry=metrics_registry)
     app.include_router(health_router(readiness, state, metrics_registry))
     for router in routers:
         app.include_router(router)

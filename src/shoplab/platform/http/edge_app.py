@@ -1,26 +1,56 @@
-"""A FastAPI app with middleware around its whole stack, Starlette's error middleware included.
+"""A FastAPI app whose whole middleware stack is the ``Edge``: one layer, not eight.
 
-Starlette puts its ``ServerErrorMiddleware`` outside every middleware added to an app:
-the 500 answer to an unexpected error is sent from there, past them all. What must be
-on every answer (security headers, CORS) goes around it instead, as ``edge`` here.
+FastAPI builds a stack of its own (error middleware, telemetry, a body limit, the app's
+middleware, exception handling) and Starlette puts the error middleware outside every
+middleware added, past them all. Here the ``Edge`` takes the place of all of them but the
+exception handlers: it is outermost, so that no answer escapes its security headers, and
+answers an unexpected error itself. Middleware added to the app (``add_middleware``)
+runs inside it as its gates. CORS, when origins are configured, runs in it too.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
+from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp
+
+from shoplab.platform.http.edge import Edge, ErrorHandler
+from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.metrics import http_metrics
 
 
 class EdgeApp(FastAPI):
-    def __init__(self, *, edge: Sequence[Middleware], **options: Any) -> None:
-        """``edge``: the outermost middleware, first outermost; ``options`` are FastAPI's."""
+    def __init__(
+        self,
+        *,
+        edge: EdgeSettings,
+        metrics_registry: CollectorRegistry,
+        cors: Sequence[Middleware] = (),
+        **options: Any,
+    ) -> None:
+        """``cors``: the CORS middleware, if any (see ``Edge``); ``options`` are FastAPI's."""
         super().__init__(**options)
-        self.edge_middleware = list(edge)
+        self.edge_settings = edge
+        self.metrics_registry = metrics_registry
+        self.cors_middleware = list(cors)
 
     def build_middleware_stack(self) -> ASGIApp:
-        app = super().build_middleware_stack()
-        for cls, args, kwargs in reversed(self.edge_middleware):
-            app = cls(app, *args, **kwargs)
-        return app
+        handlers = {
+            key: value
+            for key, value in self.exception_handlers.items()
+            if key not in (500, Exception)
+        }
+        on_error = self.exception_handlers.get(Exception) or self.exception_handlers.get(500)
+        routes = ExceptionMiddleware(AsyncExitStackMiddleware(self.router), handlers=handlers)
+        return Edge(
+            routes,
+            gates=self.user_middleware,
+            cors=self.cors_middleware,
+            settings=self.edge_settings,
+            metrics=http_metrics(self.metrics_registry),
+            on_error=cast(ErrorHandler | None, on_error),
+        )

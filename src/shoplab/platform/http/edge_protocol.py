@@ -14,7 +14,7 @@ runs, so only the protocol can stop them:
 - the head ceiling: a head still incomplete past ``max_header_bytes`` plus
   ``REQUEST_LINE_BYTES`` for the request line is answered 431 and closed. It bounds
   memory, counting what arrives in reads after the head began; the precise limit on
-  a complete head's fields is ``HeaderSizeLimit``'s, in the ASGI layer;
+  a complete head's fields is the ``Edge``'s, in the ASGI layer;
 - a request the parser refuses gets a 400 problem instead of uvicorn's plain text.
 
 These answers are written here, not by the app, so they carry the security headers

@@ -19,14 +19,13 @@ ignores the registry it is given.
 
 from collections.abc import Callable
 from functools import cache, lru_cache
-from time import perf_counter
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 UNMATCHED = "unmatched"
 OTHER_METHOD = "OTHER"
@@ -83,40 +82,15 @@ def _families(registry: CollectorRegistry) -> HttpMetrics:
     return HttpMetrics(registry)
 
 
-class RequestMetrics:
-    """ASGI middleware that counts and times each request; add it last, to see every answer.
-
-    An exception that escapes the app counts as the 500 the server answers with.
-    """
-
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry = REGISTRY) -> None:
-        self.app = app
-        self.metrics = http_metrics(registry)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _unmeasured(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
-        route = get_route_name(HTTPConnection(scope), should_include_root_path=False) or UNMATCHED
-        status = 500
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        in_progress = self.metrics.in_progress_of(method, route)
-        in_progress.inc()
-        started = perf_counter()
-        try:
-            await self.app(scope, receive, send_noting_status)
-        finally:
-            in_progress.dec()
-            self.metrics.duration_of(method, route).observe(perf_counter() - started)
-            self.metrics.requests_of(method, route, status).inc()
+def route_of(scope: Scope) -> str:
+    """The route template ``scope`` matches, or ``unmatched``."""
+    return get_route_name(HTTPConnection(scope), should_include_root_path=False) or UNMATCHED
 
 
-def _unmeasured(path: str) -> bool:
+def method_of(scope: Scope) -> str:
+    return scope["method"] if scope["method"] in METHODS else OTHER_METHOD
+
+
+def unmeasured(path: str) -> bool:
+    """Probes and scrapes, polled every second by machines: never part of an order."""
     return path == "/metrics" or path.startswith("/health/")

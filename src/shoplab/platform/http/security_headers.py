@@ -16,9 +16,9 @@ for the public host name (an ingress, a load balancer), which knows that name.
 """
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Send
 
-from shoplab.platform.http.docs_csp import DOCS_PATH, docs_policy
+from shoplab.platform.http.docs_csp import docs_policy
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
@@ -32,37 +32,27 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 REVEALING_HEADERS = ("server", "x-powered-by")
 
 
+RAW_SECURITY_HEADERS = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS
+)
+_RAW_REVEALING = frozenset(name.encode() for name in REVEALING_HEADERS)
+
+
+def secured(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``raw`` with the security headers it lacks, without the ones that name software."""
+    present = {name.lower() for name, _ in raw}
+    kept = (
+        [h for h in raw if h[0].lower() not in _RAW_REVEALING] if present & _RAW_REVEALING else raw
+    )
+    return [*kept, *(h for h in RAW_SECURITY_HEADERS if h[0] not in present)]
+
+
 def secure(headers: MutableHeaders) -> None:
     """Add the security headers the answer lacks; drop the ones that name software."""
-    for name in REVEALING_HEADERS:
-        del headers[name]
-    for name, value in SECURITY_HEADERS:
-        headers.setdefault(name, value)
+    headers.raw[:] = secured(headers.raw)
 
 
-class SecurityHeaders:
-    """Pure ASGI, and outermost in ``create_app``, so that no answer escapes it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] == DOCS_PATH:
-            await self.app(scope, receive, _DocsPage(send))
-            return
-
-        async def send_secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                secure(MutableHeaders(scope=message))
-            await send(message)
-
-        await self.app(scope, receive, send_secured)
-
-
-class _DocsPage:
+class DocsPage:
     """Holds the docs page back until its body is whole: its policy names its inline scripts."""
 
     def __init__(self, send: Send) -> None:

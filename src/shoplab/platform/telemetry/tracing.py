@@ -4,7 +4,7 @@
 monolith), before any app, engine or channel exists, because the instrumentors
 patch the libraries' constructors:
 
-- gRPC on both sides. FastAPI makes its own server spans (``http.app.TELEMETRY``). The
+- gRPC on both sides. The ``Edge`` makes the HTTP server spans (``http.server_span``). The
   gateway's HTTP client makes its client spans with ``http_client_span``, which also puts
   the ``traceparent`` header on the request, so each service's span is a child. The
   database: a span per transaction (``unit_of_work``), and with ``SHOPLAB_TRACE_SQL=true``
