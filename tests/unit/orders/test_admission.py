@@ -21,6 +21,7 @@ from shoplab.orders.service_layer.orchestration_answers import ANSWERS, answer_h
 from shoplab.orders.service_layer.ports import Collaborators, PaymentResult, Price
 from shoplab.orders.service_layer.settle_in_transaction import SettleInTransaction
 from shoplab.platform.errors import Unavailable
+from shoplab.platform.http.problems import problem_response
 
 from ..fakes import deliver
 from .fakes import (
@@ -158,3 +159,11 @@ async def test_the_monolith_bounds_the_placements_in_progress() -> None:
     assert (await first).status is OrderStatus.APPROVED
     assert admission.in_flight == 0
     assert (await place()).status is OrderStatus.APPROVED
+
+
+def test_a_refusal_is_a_503_problem_with_retry_after() -> None:
+    answer = problem_response(PlacementsOverloaded(retry_after_seconds=1))
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.media_type == "application/problem+json"
+    assert b'"type":"https://shoplab.local/problems/service-overloaded"' in answer.body
