@@ -42,6 +42,7 @@ SUITE_RATE_LIMITS = {
     "SHOPLAB_RATE_LIMIT_FAILED_LOGINS_PER_ADDRESS": "1000/second",
     "SHOPLAB_RATE_LIMIT_READS": "1000/second",
     "SHOPLAB_RATE_LIMIT_PLACEMENT": "100/second",
+    "SHOPLAB_ORDERS_MAX_IN_FLIGHT": "100000",
 }
 """Every client of the suite comes from 127.0.0.1, a test's customers poll their orders many
 times a second, and the probes of bad input fail thousands of sign-ups: the per-address and read
@@ -51,7 +52,10 @@ seconds for a core, and a shorter cut-off would refuse the suite's own requests.
 Placements keep a quota that a burst of 200 by one customer exceeds however fast the machine
 admits it: 100 in any second, or 150 in any minute (``test_rate_limits.py``); no other test
 places that many orders for one customer; the quotas' defaults are tested on apps of their own
-(tests/integration/platform/test_rate_limits.py)."""
+(tests/integration/platform/test_rate_limits.py).
+Admission's bound on placements in flight is raised far above any workload of the suite,
+whose fault tests leave hundreds of sagas waiting for a stopped participant; the bound is
+tested on its own (tests/unit/orders/test_admission.py, tests/integration/monolith)."""
 SERVICES = ("catalog", "identity", "inventory", "orders", "payments", "notifications", "history")
 ADMIN_EMAIL = "admin@shoplab.local"
 READY_TIMEOUT_S = 60.0

@@ -8,9 +8,11 @@ failed, so the next requests go elsewhere until the registry forgets it.
 Every request runs under the gateway's resilience policy for that service
 (deadline, bulkhead, breaker; retries for reads only, on another instance).
 
-A service that refuses the connection or breaks it becomes a 503 problem, one
-that does not answer in time a 504 problem. Neither answer names a host, a port
-or an exception: the log names the service and the kind of failure.
+A service that refuses the connection or breaks it becomes a 503 problem (with
+``Retry-After``, as every 503 shoplab gives), one that does not answer in time a
+504 problem. Neither answer names a host, a port or an exception: the log names
+the service and the kind of failure. A service's own answer, a 503 included, passes
+through with its headers.
 
 The client is aiohttp's: on the project's 2-core machine one exchange costs the gateway
 0.16 ms of CPU, against 1.1 ms with httpx. Nothing outside this module sees the client:
@@ -30,6 +32,7 @@ from fastapi.responses import JSONResponse
 from yarl import URL
 
 from shoplab.platform.discovery import Balancer, NoInstanceAvailable
+from shoplab.platform.errors import Unavailable
 from shoplab.platform.http.problems import problem
 from shoplab.platform.http.server import KEEP_ALIVE_SECONDS
 from shoplab.platform.resilience import (
@@ -213,4 +216,5 @@ async def upstream_problem(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, UpstreamFailure)
     cause = type(error.__cause__).__name__ if error.__cause__ else None
     log.warning("upstream failed", upstream=error.service, status=error.status, cause=cause)
-    return problem(error.status, error.detail, title=error.title)
+    retry = {"Retry-After": str(Unavailable.retry_after_seconds)} if error.status == 503 else None
+    return problem(error.status, error.detail, title=error.title, headers=retry)

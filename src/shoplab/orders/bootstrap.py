@@ -27,6 +27,7 @@ from shoplab.orders.entrypoints.saga_api import (
     choreographed,
 )
 from shoplab.orders.service_layer import services
+from shoplab.orders.service_layer.admission import Admission, recount
 from shoplab.orders.service_layer.choreography import FACTS, SettleByChoreography, fact_handler
 from shoplab.orders.service_layer.orchestration import SettleByOrchestration, expire_overdue
 from shoplab.orders.service_layer.orchestration_answers import ANSWERS, answer_handler
@@ -45,6 +46,8 @@ from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork
 TIMER_SECONDS = 1.0
 """How often the orchestrated saga's timer looks for late steps: a step's deadline is seconds
 away (``SHOPLAB_SAGA_STEP_TIMEOUT_SECONDS``), so a second late at most, for one query a second."""
+RECOUNT_SECONDS = 2.0
+"""How often admission's count of sagas in flight is set again from the database."""
 
 PartnersOf = Callable[[SqlUnitOfWork], Partners]
 """The other contexts, joined to the transaction of one order's unit of work (the monolith)."""
@@ -53,20 +56,28 @@ PartnersOf = Callable[[SqlUnitOfWork], Partners]
 class OrdersContext:
     outbox = outbox
 
-    def __init__(self, database: Database, connect: Connect[SqlOrdersUnitOfWork]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        connect: Connect[SqlOrdersUnitOfWork],
+        admission: Admission | None = None,
+    ) -> None:
         self.database = database
         self.connect = connect
+        self.admission = admission
 
     @classmethod
     def settled_in_transaction(cls, database: Database, partners: PartnersOf) -> "OrdersContext":
-        """Orders in the monolith: stock and payment are settled inside the order's transaction."""
+        """Orders in the monolith: stock and payment are settled inside the order's transaction;
+        past the bound, placements in progress refuse the next one."""
+        admission = Admission(OrdersSettings().orders_max_in_flight)
 
         def connect(uow: SqlOrdersUnitOfWork) -> Collaborators:
             joined = partners(uow)
             settlement = SettleInTransaction(joined.stock, joined.payments)
-            return Collaborators(joined.prices, joined.methods, settlement)
+            return Collaborators(joined.prices, joined.methods, settlement, admission)
 
-        return cls(database, connect)
+        return cls(database, connect, admission)
 
     def uow(self, *, join: Transaction | None = None) -> SqlOrdersUnitOfWork:
         return SqlOrdersUnitOfWork(self.database, join=join)
@@ -98,7 +109,7 @@ class OrdersContext:
                 f"orders.saga.{answer.__name__}",
                 answer,
                 self.uow,
-                answer_handler(reply_of, timeouts),
+                answer_handler(reply_of, timeouts, self.admission),
             )
             for answer, reply_of in ANSWERS.items()
         ]
@@ -107,38 +118,58 @@ class OrdersContext:
         """The participants' events a choreographed saga is settled by, one consumer each."""
         return [
             idempotent_consumer(
-                f"orders.choreography.{event.__name__}", event, self.uow, fact_handler(fact_of)
+                f"orders.choreography.{event.__name__}",
+                event,
+                self.uow,
+                fact_handler(fact_of, self.admission),
             )
             for event, fact_of in FACTS.items()
         ]
 
-    async def expire_overdue_steps(self, timeouts: Timeouts) -> int:
-        return await expire_overdue(self.uow, timeouts)
+    async def expire_overdue_steps(self, timeouts: Timeouts, budget: int = 100) -> int:
+        return await expire_overdue(self.uow, timeouts, budget, self.admission)
+
+    async def recount_in_flight(self) -> None:
+        if self.admission is not None:
+            await recount(self.uow, self.admission)
+
+    async def start(self) -> None:
+        await self.migrate()
+        await self.recount_in_flight()
 
 
 def service(host: ServiceHost) -> ServiceParts:
     """The orders service: prices and methods over gRPC, every order settled by a saga."""
-    timeouts = OrdersSettings().timeouts()
+    settings = OrdersSettings()
+    timeouts = settings.timeouts()
     choreography = host.settings.saga == "choreography"
+    admission = Admission(settings.orders_max_in_flight)
     collaborators = Collaborators(
         prices=GrpcPriceList(host.grpc_client("catalog")),
         methods=GrpcPaymentMethods(host.grpc_client("payments")),
         settlement=SettleByChoreography() if choreography else SettleByOrchestration(timeouts),
+        admission=admission,
     )
-    orders = OrdersContext(host.database, lambda _uow: collaborators)
+    orders = OrdersContext(host.database, lambda _uow: collaborators, admission)
+    recounting = every(RECOUNT_SECONDS, orders.recount_in_flight, "admission-recount")
     if choreography:
         return ServiceParts(
             routers=[orders.router(host.auth), orders.choreography_router(host.auth)],
             subscriptions=orders.choreography_subscriptions(),
             outboxes=[orders.outbox],
-            start=orders.migrate,
+            start=orders.start,
+            background=[recounting],
         )
+    budget = max(1, round(settings.saga_resends_per_second * TIMER_SECONDS))
     return ServiceParts(
         routers=[orders.router(host.auth), orders.orchestration_router(host.auth)],
         subscriptions=orders.orchestration_subscriptions(timeouts),
         outboxes=[orders.outbox],
-        start=orders.migrate,
+        start=orders.start,
         background=[
-            every(TIMER_SECONDS, lambda: orders.expire_overdue_steps(timeouts), "saga-timer")
+            every(
+                TIMER_SECONDS, lambda: orders.expire_overdue_steps(timeouts, budget), "saga-timer"
+            ),
+            recounting,
         ],
     )

@@ -47,3 +47,18 @@ class Unavailable(DomainError):
     """A collaborator this request needs did not answer; trying again later may work."""
 
     title = "Service unavailable"
+    retry_after_seconds = 1
+    """What the answer's ``Retry-After`` advises: a short wait, the smallest HTTP can say."""
+
+
+class Overloaded(Unavailable):
+    """The system is settling all it can; ``retry_after_seconds`` says when to ask again.
+
+    Nothing was done for the request, so sending it again (with the same
+    Idempotency-Key) is safe."""
+
+    title = "Service overloaded"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -849,6 +849,7 @@ async def test_a_dead_service_is_a_503_that_names_no_host(
     for secret in ("127.0.0.1", port, "inventory", "Connect", "Error"):
         assert secret not in answer.text
     assert body["title"] == "Service unavailable"
+    assert answer.headers["Retry-After"] == "1", "a 503 says when to come back"
 
 
 async def test_a_silent_service_is_a_504(data_dir: Path, services: dict[str, StandIn]) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from shoplab.orders.adapters.repository import ClaimedKey, OrderSummary
 from shoplab.orders.domain.choreography import ChoreographedSaga
-from shoplab.orders.domain.model import Order
+from shoplab.orders.domain.model import Order, OrderStatus
 from shoplab.orders.domain.orchestration import OrchestratedSaga
 from shoplab.orders.service_layer.ports import (
     PaymentMethods,
@@ -45,6 +45,9 @@ class FakeOrderRepository(FakeRepository[Order], OrderRepository):
         mine = [order for order in self._all() if order.customer_id == customer_id]
         mine.sort(key=lambda order: (order.created_at, order.order_id), reverse=True)
         return [_summary(order) for order in mine[:limit]]
+
+    async def pending(self) -> int:
+        return sum(order.status is OrderStatus.PENDING for order in self._all())
 
 
 def _as_stored(order: Order) -> Order:

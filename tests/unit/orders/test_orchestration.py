@@ -83,14 +83,31 @@ def test_a_late_step_is_sent_again_before_its_deadline_is_given_up() -> None:
     assert saga.attempts == 3
 
 
-def test_an_unanswered_reservation_is_released_and_rejected() -> None:
+def test_an_unanswered_reservation_is_never_given_up_nor_called_out_of_stock() -> None:
+    """A slow inventory is no proof that stock is short: the saga keeps asking."""
     saga = placed()
-    late(saga)
-    late(saga)
-    assert late(saga) == Decision(send=(Step.RELEASE_STOCK,))
-    assert reply(saga, Reply.STOCK_RELEASED) == Decision(
-        settle=OrderStatus.REJECTED, reason=Reason.OUT_OF_STOCK
-    )
+    for _ in range(TIMEOUTS.attempts + 5):
+        assert late(saga) == Decision(send=(Step.RESERVE_STOCK,))
+    assert saga.state is SagaState.RESERVING_STOCK
+    assert saga.reason is None
+    assert "TIMED_OUT" not in [r.status for r in saga.history]
+    assert reply(saga, Reply.STOCK_RESERVED) == Decision(send=(Step.CHARGE_PAYMENT,))
+
+
+def test_resends_back_off_and_are_spread_by_the_jitter() -> None:
+    """Waits grow past the charge's give-up window, each drawn anew around its schedule."""
+    draws = iter([0.8, 1.2, 0.9, 1.1, 1.0, 0.75, 1.24])
+    jittered = Timeouts(step=timedelta(seconds=5), attempts=3, jitter=lambda: next(draws))
+    saga, _ = OrchestratedSaga.place("o1", "pm_card_visa", jittered, T0)
+    assert saga.deadline == T0 + timedelta(seconds=5), "the first wait is one step"
+    waits = []
+    for _ in range(7):
+        assert saga.deadline is not None
+        start = saga.deadline
+        saga.on_timeout(jittered, start)
+        assert saga.deadline is not None
+        waits.append((saga.deadline - start).total_seconds())
+    assert waits == pytest.approx([4.0, 6.0, 9.0, 22.0, 40.0, 30.0, 49.6])
 
 
 def test_an_unanswered_charge_is_voided_and_rejected_as_payment_unavailable() -> None:

@@ -147,14 +147,28 @@ async def test_the_timer_sends_a_late_step_again() -> None:
     assert saga.attempts == 2
 
 
-async def test_the_timer_gives_up_on_a_silent_reservation_then_rejects_once_released() -> None:
+async def test_a_silent_reservation_is_sent_again_and_the_order_not_rejected() -> None:
+    """Inventory late past every attempt: the order waits, and is approved once it answers."""
     uow = FakeOrdersUnitOfWork()
     order = await placed(uow, IMPATIENT)
-    await expire_overdue(lambda: uow, IMPATIENT)
-    await expire_overdue(lambda: uow, IMPATIENT)
-    assert uow.published_types()[-1] == "ReleaseStock"
-    await tell(uow, events.StockReleased(order_id=order.order_id))
-    assert [r.reason for r in uow.messages(events.OrderRejected)] == ["OUT_OF_STOCK"]
+    for _ in range(IMPATIENT.attempts + 2):
+        await expire_overdue(lambda: uow, IMPATIENT)
+    assert set(uow.published_types()[1:]) == {"ReserveStock"}
+    assert await status_of(uow, order.order_id) is OrderStatus.PENDING
+    assert uow.messages(events.OrderRejected) == []
+    await tell(uow, events.StockReserved(order_id=order.order_id))
+    assert uow.published_types()[-1] == "ChargePayment"
+
+
+async def test_the_timer_sends_again_at_most_its_budget_in_one_pass() -> None:
+    """A backlog of late sagas is not multiplied: the oldest go first, the rest wait."""
+    uow = FakeOrdersUnitOfWork()
+    for _ in range(5):
+        await placed(uow, IMPATIENT)
+    assert await expire_overdue(lambda: uow, IMPATIENT, limit=2) == 2
+    assert uow.published_types().count("ReserveStock") == 5 + 2
+    assert await expire_overdue(lambda: uow, IMPATIENT, limit=2) == 2
+    assert uow.published_types().count("ReserveStock") == 5 + 4
 
 
 async def test_the_timer_leaves_a_step_within_its_deadline_alone() -> None:

@@ -47,6 +47,8 @@ SUMMARIES = (
     " ORDER BY created_at DESC, order_id DESC LIMIT :limit"
 )
 
+PENDING = "SELECT count(*) AS pending FROM orders_orders WHERE status = 'PENDING'"
+
 
 class SqlOrderRepository:
     def __init__(self, sql: Sql) -> None:
@@ -94,6 +96,10 @@ class SqlOrderRepository:
                 "updated_at": order.updated_at,
             },
         )
+
+    async def pending(self) -> int:
+        row = await self._sql.one(PENDING)
+        return int(row.pending) if row is not None else 0
 
     async def summaries_for(self, customer_id: str, limit: int) -> list[OrderSummary]:
         """The customer's newest orders as the list shows them: no lines, stored totals."""

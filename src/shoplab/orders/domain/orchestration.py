@@ -10,19 +10,24 @@ whether the order is settled. The service layer persists it, sends the commands
 through the outbox and applies the decision to the order, in one transaction.
 
 Timeouts. A step without an answer by its deadline sends its command again
-(every participant is idempotent per order). The steps *before* the pivot (the
-charge) give up after ``attempts`` sends and compensate:
+(every participant is idempotent per order), after a wait that doubles from the
+``attempts``-th send on (capped at ``MAX_BACKOFF_FACTOR`` steps) and is jittered, so
+that sagas placed together do not send again together. Only the charge gives up,
+after ``attempts`` sends: it may or may not have happened, so the saga voids it
+(refund if it happened, refuse it if it comes later), releases the stock and
+rejects as ``PAYMENT_UNAVAILABLE``. The void is tracked, not awaited.
 
-- no answer to the reservation: release (which also refuses a reservation that
-  arrives later) and reject as ``OUT_OF_STOCK``, since no stock could be held;
-- no answer to the charge: the charge may or may not have happened, so the saga
-  voids it (refund if it happened, refuse it if it comes later), releases the
-  stock and rejects as ``PAYMENT_UNAVAILABLE``. The void is tracked, not awaited.
+The reservation is never given up: a late answer says that inventory is slow or
+down, not that stock is short, and the contract has no reason for "inventory did
+not answer". Rejecting it ``OUT_OF_STOCK`` would tell a customer a falsehood while
+stock exists; the order stays ``PENDING`` until inventory answers (its commands
+wait in the broker), and admission refuses new placements meanwhile.
 
 The steps after the pivot (commit) and the compensations (release, refund, return)
-cannot be given up: they are retried, with a growing interval, until answered.
+cannot be given up either: they are retried, with a growing interval, until answered.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,10 +45,14 @@ WAITING_FOR: dict[SagaState, Step] = {
 }
 """The step whose answer each running state waits for; final states wait for none."""
 
-GIVES_UP = {Step.RESERVE_STOCK, Step.CHARGE_PAYMENT}
-"""Steps before the pivot: compensated after too many unanswered sends."""
+GIVES_UP = {Step.CHARGE_PAYMENT}
+"""The charge, compensated after too many unanswered sends (the reservation waits)."""
 
 MAX_BACKOFF_FACTOR = 8
+
+
+def no_jitter() -> float:
+    return 1.0
 
 
 class Reply(StrEnum):
@@ -73,11 +82,17 @@ CHARGE_FAILURES = {
 class Timeouts:
     step: timedelta
     attempts: int
+    jitter: Callable[[], float] = field(default=no_jitter, compare=False)
+    """A factor near 1 drawn for each resend's wait (the settings draw it in [0.75, 1.25))."""
 
     def deadline(self, now: datetime, attempt: int) -> datetime:
-        """Fixed while a step may still give up; then growing, capped, for retry-forever."""
+        """The first send waits one step; a resend waits a step while the charge may still
+        give up, then twice as long each time (at most ``MAX_BACKOFF_FACTOR`` steps), each
+        wait spread by ``jitter`` so that sagas that were late together part ways."""
+        if attempt == 1:
+            return now + self.step
         factor: int = min(2 ** max(0, attempt - self.attempts), MAX_BACKOFF_FACTOR)
-        return now + self.step * factor
+        return now + self.step * factor * self.jitter()
 
 
 @dataclass
@@ -152,9 +167,6 @@ class OrchestratedSaga:
             return NOTHING
         if step in GIVES_UP and self.attempts >= timeouts.attempts:
             self._record(step, "TIMED_OUT", now)
-            if step is Step.RESERVE_STOCK:
-                self.reason = Reason.OUT_OF_STOCK
-                return self._enter(SagaState.RELEASING_STOCK, timeouts, now)
             self.reason = Reason.PAYMENT_UNAVAILABLE
             self.void_pending = True
             self._record(Step.VOID_PAYMENT, "STARTED", now)

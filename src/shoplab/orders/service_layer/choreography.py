@@ -19,6 +19,8 @@ from shoplab.contracts.envelope import Envelope, Message
 from shoplab.orders.adapters.metrics import SagaStyle, saga_metrics
 from shoplab.orders.domain.choreography import STEPS, ChoreographedSaga, Fact
 from shoplab.orders.domain.model import NotCancellable, Order
+from shoplab.orders.domain.saga import NOTHING, Decision
+from shoplab.orders.service_layer.admission import Admission, free_on_commit
 from shoplab.orders.service_layer.announce import announce
 from shoplab.orders.service_layer.saga import NoSaga, settle_order
 from shoplab.orders.service_layer.saga_outcomes import began_at, count_outcome
@@ -74,14 +76,17 @@ class SettleByChoreography:
             await uow.choreographies.save(saga)
 
 
-def fact_handler(fact_of: Callable[[Any], Fact]) -> FactHandler:
+def fact_handler(fact_of: Callable[[Any], Fact], admission: Admission | None = None) -> FactHandler:
+    """The handler of one participant event; one that settles a placement frees its place."""
+
     async def handle(event: Any, envelope: Envelope, uow: OrdersUnitOfWork) -> None:
-        await observe(uow, event.order_id, fact_of(event), envelope)
+        decision = await observe(uow, event.order_id, fact_of(event), envelope)
+        free_on_commit(uow, decision, admission)
 
     return handle
 
 
-async def observe(uow: OrdersUnitOfWork, order_id: str, fact: Fact, cause: Envelope) -> None:
+async def observe(uow: OrdersUnitOfWork, order_id: str, fact: Fact, cause: Envelope) -> Decision:
     """Record one fact, inside the caller's transaction; settle the order if it decides it.
 
     The order is locked before the view, as a cancellation locks them.
@@ -90,7 +95,7 @@ async def observe(uow: OrdersUnitOfWork, order_id: str, fact: Fact, cause: Envel
     saga = await uow.choreographies.get(order_id, lock=True)
     if order is None or saga is None:
         log.warning("event for an order without a choreographed saga", order_id=order_id)
-        return
+        return NOTHING
     decision = saga.observe(fact, cause.occurred_at, order.status)
     if decision.settle is not None:
         settle_order(order, decision.settle, decision.reason)
@@ -100,6 +105,7 @@ async def observe(uow: OrdersUnitOfWork, order_id: str, fact: Fact, cause: Envel
         count_outcome(uow, SagaStyle.CHOREOGRAPHY, order, began)
         log.info("choreography settled", order_id=order_id, state=saga.state, fact=fact)
     await uow.choreographies.save(saga)
+    return decision
 
 
 async def choreography_of(uow: OrdersUnitOfWork, order_id: str) -> ChoreographedSaga:

@@ -25,7 +25,8 @@ from shoplab.contracts.envelope import Envelope, Message
 from shoplab.orders.adapters.metrics import SagaStyle, saga_metrics
 from shoplab.orders.domain.model import NotCancellable, Order
 from shoplab.orders.domain.orchestration import OrchestratedSaga, Reply, Timeouts
-from shoplab.orders.domain.saga import Decision, Step
+from shoplab.orders.domain.saga import NOTHING, Decision, Step
+from shoplab.orders.service_layer.admission import Admission, free_on_commit
 from shoplab.orders.service_layer.announce import announce
 from shoplab.orders.service_layer.saga import NoSaga, settle_order
 from shoplab.orders.service_layer.saga_outcomes import began_at, count_outcome
@@ -60,7 +61,7 @@ class SettleByOrchestration:
 
 async def advance(
     uow: OrdersUnitOfWork, order_id: str, transition: Transition, cause: Envelope | None
-) -> None:
+) -> Decision:
     """Apply one transition to the order's saga, inside the caller's transaction.
 
     The order is locked before its saga, in the same order as a cancellation
@@ -70,7 +71,7 @@ async def advance(
     saga = await uow.sagas.get(order_id, lock=True)
     if order is None or saga is None:
         log.warning("answer for an order without a saga", order_id=order_id)
-        return
+        return NOTHING
     decision = transition(saga, now())
     await _send(uow, order, saga, decision.send, cause)
     if decision.settle is not None:
@@ -81,6 +82,7 @@ async def advance(
         count_outcome(uow, SagaStyle.ORCHESTRATION, order, began)
         log.info("saga finished", order_id=order_id, state=saga.state, reason=saga.reason)
     await uow.sagas.save(saga)
+    return decision
 
 
 def on_reply(reply: Reply, timeouts: Timeouts) -> Transition:
@@ -98,14 +100,23 @@ def on_timeout(timeouts: Timeouts) -> Transition:
 
 
 async def expire_overdue(
-    new_uow: Callable[[], OrdersUnitOfWork], timeouts: Timeouts, limit: int = 100
+    new_uow: Callable[[], OrdersUnitOfWork],
+    timeouts: Timeouts,
+    limit: int = 100,
+    admission: Admission | None = None,
 ) -> int:
-    """Send again, or compensate, every step whose answer is late; returns how many."""
+    """Send again, or compensate, the ``limit`` steps late the longest; returns how many.
+
+    ``limit`` is the resend budget of one pass: however many sagas are late, at most that
+    many commands are sent again, so a backlog is not multiplied by its own resends; the
+    others, still late, come first at the next pass.
+    """
     async with new_uow().read_only() as uow:
         overdue = await uow.sagas.overdue(now(), limit)
     for order_id in overdue:
         async with new_uow() as uow:
-            await advance(uow, order_id, on_timeout(timeouts), cause=None)
+            decision = await advance(uow, order_id, on_timeout(timeouts), cause=None)
+            free_on_commit(uow, decision, admission)
             await uow.commit()
     return len(overdue)
 

@@ -10,6 +10,7 @@ from typing import Any
 from shoplab.contracts import events
 from shoplab.contracts.envelope import Envelope, Message
 from shoplab.orders.domain.orchestration import Reply, Timeouts
+from shoplab.orders.service_layer.admission import Admission, free_on_commit
 from shoplab.orders.service_layer.orchestration import advance, on_reply
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 
@@ -35,8 +36,14 @@ ANSWERS: dict[type[Message], Callable[[Any], Reply]] = {
 AnswerHandler = Callable[[Any, Envelope, OrdersUnitOfWork], Awaitable[None]]
 
 
-def answer_handler(reply_of: Callable[[Any], Reply], timeouts: Timeouts) -> AnswerHandler:
+def answer_handler(
+    reply_of: Callable[[Any], Reply], timeouts: Timeouts, admission: Admission | None = None
+) -> AnswerHandler:
+    """The handler of one answer; an answer that settles a placement frees its place."""
+
     async def handle(answer: Any, envelope: Envelope, uow: OrdersUnitOfWork) -> None:
-        await advance(uow, answer.order_id, on_reply(reply_of(answer), timeouts), envelope)
+        transition = on_reply(reply_of(answer), timeouts)
+        decision = await advance(uow, answer.order_id, transition, envelope)
+        free_on_commit(uow, decision, admission)
 
     return handle

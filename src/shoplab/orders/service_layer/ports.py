@@ -5,12 +5,13 @@ transaction; the microservices mode asks catalog and payments over the network
 and settles every order with a saga.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 # A value of the domain, named here too: the adapters of ``PriceList`` answer with it.
 from shoplab.orders.domain.model import Price as Price
+from shoplab.orders.service_layer.admission import Admission
 
 if TYPE_CHECKING:
     from shoplab.orders.domain.model import Order
@@ -70,6 +71,8 @@ class Collaborators:
     prices: PriceList
     methods: PaymentMethods
     settlement: Settlement
+    admission: Admission = field(default_factory=lambda: Admission(bound=0))
+    """Refuses a placement past the bound on placements in flight (``admission``)."""
 
 
 @dataclass(frozen=True)

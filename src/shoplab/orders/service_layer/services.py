@@ -13,7 +13,13 @@ from typing import TypeVar
 import structlog
 
 from shoplab.orders.adapters.repository import ClaimedKey, OrderSummary
-from shoplab.orders.domain.model import InvalidOrder, Order, OrderLine, OrderNotFound
+from shoplab.orders.domain.model import (
+    InvalidOrder,
+    Order,
+    OrderLine,
+    OrderNotFound,
+    OrderStatus,
+)
 from shoplab.orders.service_layer.announce import announce, announce_placement
 from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.ports import Collaborators
@@ -42,6 +48,9 @@ class IdempotencyKeyReused(Conflict):
 async def place_order(uow: U, connect: Connect[U], command: PlaceOrder) -> Order:
     """Place an order and settle it; a replayed Idempotency-Key returns the first order.
 
+    A replay is answered even when admission refuses new placements (``admission``): it
+    creates nothing. A new placement is admitted before anything is asked or written.
+
     The quote (prices, accepted methods) may ask other services over the network, so it is
     asked before the order's writing transaction opens: no write lock is held while it
     waits. A replay is looked up first, in a read; the claim inside the transaction still
@@ -54,6 +63,15 @@ async def place_order(uow: U, connect: Connect[U], command: PlaceOrder) -> Order
         if earlier is not None:
             return earlier
     collaborators = connect(uow)
+    admission = collaborators.admission
+    admission.enter()
+    try:
+        return await _place(uow, collaborators, order_id, command)
+    finally:
+        admission.leave()
+
+
+async def _place(uow: U, collaborators: Collaborators, order_id: str, command: PlaceOrder) -> Order:
     order = await _new_order(collaborators, order_id, command)
     async with uow:
         if command.idempotency_key is not None:
@@ -64,6 +82,8 @@ async def place_order(uow: U, connect: Connect[U], command: PlaceOrder) -> Order
         await collaborators.settlement.settle(uow, order, command.payment_method)
         await uow.orders.add(order)
         await announce(uow, order)
+        if order.status is OrderStatus.PENDING:
+            uow.after_commit(collaborators.admission.saga_started)
         await uow.commit()
         log.info(
             "order placed",

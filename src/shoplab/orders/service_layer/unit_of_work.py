@@ -38,6 +38,10 @@ class OrderRepository(Protocol):
         """The customer's newest orders, newest first."""
         ...
 
+    async def pending(self) -> int:
+        """How many orders still wait for their saga to settle them."""
+        ...
+
 
 class IdempotencyKeys(Protocol):
     async def claim(

@@ -79,7 +79,7 @@ def problem_response(error: errors.DomainError) -> JSONResponse:
     """The problem answer for a domain error, also usable from plain ASGI middleware."""
     status = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(error, errors.TooManyRequests):
+    if isinstance(error, errors.TooManyRequests | errors.Unavailable):
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return problem(status, str(error), title=error.title, headers=headers)
 
