@@ -43,8 +43,7 @@ class BenchUnitOfWork(SqlUnitOfWork):
 
 async def measure(url: str, messages: int, folder: Path) -> None:
     database = Database(f"sqlite:///{folder / 'consume.db'}")
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    await database.run_sync(metadata.create_all)
     topology = Topology(namespace=f"bench{uuid.uuid4().hex[:8]}")
     committed = 0
     done = asyncio.Event()
@@ -66,8 +65,8 @@ async def measure(url: str, messages: int, folder: Path) -> None:
     )
     publisher = NatsBus(url, service="bench-publisher", topology=topology)
     await publisher.start()  # the streams
-    connection = await nats.connect(url)
-    jetstream = connection.jetstream()
+    broker = await nats.connect(url)
+    jetstream = broker.jetstream()
     subject = topology.wire(consumer.subject)
     stream = topology.stream_for(consumer.subject)
     for n in range(messages):
@@ -85,7 +84,7 @@ async def measure(url: str, messages: int, folder: Path) -> None:
     await publisher.stop()
     for name in [s.name for s in topology.streams()]:
         await jetstream.delete_stream(name)
-    await connection.close()
+    await broker.close()
     await database.dispose()
     print(
         f"{messages} messages: cpu {cpu / messages * 1e6:.0f} µs/message,"

@@ -134,7 +134,7 @@ def access_token_and_jwks() -> tuple[str, dict[str, Any]]:
     jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True)
     jwks = {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "EdDSA"}]}
     now = datetime.now(UTC)
-    claims = {"sub": "c1", "role": CUSTOMER, "iss": "bench", "aud": "bench-api"}
+    claims: dict[str, Any] = {"sub": "c1", "role": CUSTOMER, "iss": "bench", "aud": "bench-api"}
     claims |= {"iat": now, "nbf": now, "exp": now + timedelta(minutes=30)}
     token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1", "typ": "at+jwt"})
     return token, jwks

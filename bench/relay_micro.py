@@ -58,6 +58,7 @@ async def commit_rows(database: Database, rows: int, flows: int) -> None:
 async def waiting(database: Database) -> int:
     async with database.transaction(read_only=True) as sql:
         row = await sql.one(f"SELECT count(*) FROM {OUTBOX.name} WHERE published_at IS NULL")
+    assert row is not None
     return int(row[0])
 
 
@@ -92,8 +93,7 @@ async def main(rows: int, flows: int, url: str, repeat: int) -> None:
     results: dict[str, list[tuple[float, float]]] = {"commit": [], "recovery": [], "live": []}
     with tempfile.TemporaryDirectory() as directory:
         database = Database(f"sqlite:///{Path(directory) / 'bench.db'}")
-        async with database.engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
+        await database.run_sync(metadata.create_all)
         bus = NatsBus(url, service="relay-micro", topology=topology)
         await bus.start()
         try:
@@ -109,10 +109,10 @@ async def main(rows: int, flows: int, url: str, repeat: int) -> None:
                 results["live"].append((live_cpu - commit[0], live_wall))
         finally:
             await bus.stop()
-            connection = await nats.connect(url)
+            broker = await nats.connect(url)
             for stream in topology.streams():
-                await connection.jetstream().delete_stream(stream.name)
-            await connection.close()
+                await broker.jetstream().delete_stream(stream.name)
+            await broker.close()
             await database.dispose()
     for phase, runs in results.items():
         cpu = statistics.median(run[0] for run in runs)

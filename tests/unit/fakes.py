@@ -19,7 +19,8 @@ that changes an aggregate and forgets to save it has changed nothing.
 """
 
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -136,6 +137,19 @@ class FakeUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._callbacks.append(callback)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Undo only what the block did, if it raises: rows, outbox and callbacks."""
+        rows, outbox, callbacks = self._rows(), len(self._outbox), len(self._callbacks)
+        try:
+            yield
+        except BaseException:
+            for repository, kept in zip(self._repositories, rows, strict=True):
+                repository.rows = kept
+            del self._outbox[outbox:]
+            del self._callbacks[callbacks:]
+            raise
 
     async def publish(
         self,

@@ -1,7 +1,6 @@
 """The ``Edge``, the one layer of ``create_app``: every answer secured and counted, and a
 SERVER span only for a sampled trace, whose context still reaches the calls it makes."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -37,7 +36,7 @@ def app_with(registry: CollectorRegistry) -> FastAPI:
 
 
 @pytest.fixture
-def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
+def spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
     """The server spans, from a provider of their own (the global one is set once a process)."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider(sampler=ParentBased(root=EntryPoints(max_per_second=1)))

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -63,6 +64,7 @@ def registered(n: int = 1) -> CustomerRegistered:
 async def count(db: Database, table: Table) -> int:
     async with db.transaction(read_only=True) as sql:
         row = await sql.one(f"SELECT count(*) FROM {table.name}")
+    assert row is not None
     return int(row[0])
 
 
@@ -265,6 +267,9 @@ class CountingSql:
         self._log.append(statement)
         return await self._inner.all(statement, params)
 
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        return self._inner.savepoint()
+
 
 class CountingDatabase(Database):
     """A database whose transactions write down every statement they run."""
@@ -288,6 +293,7 @@ async def stored_bodies(db: Database) -> dict[str, str]:
 async def unpublished(db: Database) -> int:
     async with db.transaction(read_only=True) as sql:
         row = await sql.one("SELECT count(*) FROM lab_outbox WHERE published_at IS NULL")
+    assert row is not None
     return int(row[0])
 
 

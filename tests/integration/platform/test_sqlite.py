@@ -19,6 +19,7 @@ async def _database(tmp_path: Path, name: str, *, fsync: bool = False) -> Databa
 async def _count(database: Database) -> int:
     async with database.transaction(read_only=True) as sql:
         row = await sql.one("SELECT count(*) FROM t")
+    assert row is not None
     return int(row[0])
 
 
@@ -134,6 +135,7 @@ async def test_times_come_back_as_utc_and_read_as_sqlalchemy_wrote_them(tmp_path
             rows = await sql.all("SELECT x, at FROM t ORDER BY x")
             stored = await sql.one("SELECT CAST(at AS TEXT) AS text FROM t WHERE x = 1")
         assert [row.at for row in rows] == [moment, moment]
+        assert stored is not None
         assert stored.text == "2026-12-07 22:30:01.000250"
     finally:
         await database.dispose()

@@ -128,7 +128,7 @@ async def test_a_call_that_succeeds_at_once_builds_no_retry_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loops: list[object] = []
-    real = policy_module.retrying
+    real = policy_module.retrying  # type: ignore[attr-defined]
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         loops.append(args)

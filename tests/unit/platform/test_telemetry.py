@@ -11,7 +11,7 @@ from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resou
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased
 from opentelemetry.trace import (
     NonRecordingSpan,
     SpanContext,
@@ -158,7 +158,8 @@ class Clock:
 
 def sampled_roots(sampler: EntryPoints, count: int) -> int:
     return sum(
-        sampler.should_sample(None, 1, "request", SpanKind.SERVER).decision.is_sampled()
+        sampler.should_sample(None, 1, "request", SpanKind.SERVER).decision
+        is Decision.RECORD_AND_SAMPLE
         for _ in range(count)
     )
 
