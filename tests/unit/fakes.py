@@ -138,6 +138,8 @@ class FakeUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._callbacks.append(callback)
 
+    batches_messages = True
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """Undo only what the block did, if it raises: rows, outbox and callbacks."""

@@ -38,8 +38,15 @@ CONSUMER = "lab.batch"
 
 
 class BatchUnitOfWork(SqlUnitOfWork):
+    """Batches on either database, so that the mechanism is checked on both (shoplab's own
+    units of work batch on SQLite only: see the last test)."""
+
     outbox: ClassVar[Table | None] = OUTBOX
     inbox: ClassVar[Table | None] = INBOX
+
+    @property
+    def batches_messages(self) -> bool:
+        return True
 
 
 @pytest.fixture
@@ -194,3 +201,9 @@ async def test_a_savepoint_undoes_only_its_own_statements(db: Database) -> None:
     async with db.transaction(read_only=True) as sql:
         emails = sorted(row.email for row in await sql.all("SELECT email FROM batch_effects"))
     assert emails == ["also kept", "kept"]
+
+
+async def test_only_sqlite_takes_batches_in_one_transaction(db: Database) -> None:
+    """On PostgreSQL a batch would hold its row locks until its last message: instances
+    handling batches side by side would wait for each other, so each message keeps its own."""
+    assert SqlUnitOfWork(db).batches_messages is db.is_sqlite

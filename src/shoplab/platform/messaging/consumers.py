@@ -238,7 +238,8 @@ def idempotent_consumer(
 
     One message at a time, it opens a unit of work of its own; in a batch, each message
     gets a joined one on the batch's transaction, inside a savepoint: a handler's
-    ``commit()`` then decides nothing, the batch's does.
+    ``commit()`` then decides nothing, the batch's does. Batches only where the unit of
+    work says a transaction may hold one (``batches_messages``).
     """
 
     async def handle_in(uow: U, envelope: Envelope, message: M) -> None:
@@ -269,7 +270,10 @@ def idempotent_consumer(
         async with new_uow() as owner:
             yield InboxBatch(owner)
 
-    return Subscription(consumer, message_type.subject(), handle, max_deliveries, batch)
+    batches = new_uow().batches_messages
+    return Subscription(
+        consumer, message_type.subject(), handle, max_deliveries, batch if batches else None
+    )
 
 
 class InProcessPublisher:

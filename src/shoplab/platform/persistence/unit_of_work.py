@@ -91,6 +91,11 @@ class UnitOfWorkWithInbox(UnitOfWork, Protocol):
         """
         ...
 
+    @property
+    def batches_messages(self) -> bool:
+        """Whether one transaction may handle a batch of messages (see ``SqlUnitOfWork``)."""
+        ...
+
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """One message of a batch: if the block raises, its effects (and its callbacks
         after commit) are undone, the rest of the transaction is kept."""
@@ -118,6 +123,16 @@ class SqlUnitOfWork(UnitOfWorkWithOutbox, UnitOfWorkWithInbox):
     @property
     def sql(self) -> Sql:
         return self._transaction.sql
+
+    @property
+    def batches_messages(self) -> bool:
+        """On SQLite, yes: the file has one writer at a time anyway, so a batch in one
+        transaction costs no concurrency and saves a commit per message. On PostgreSQL, no:
+        a batch would hold every row it locked until its last message, and instances
+        handling batches side by side would wait for each other, or deadlock, on rows
+        they lock in different orders; there each message keeps its own short transaction.
+        """
+        return self.database.is_sqlite
 
     def joined(self) -> Self:
         """A unit of work of the same kind on this one's transaction.
