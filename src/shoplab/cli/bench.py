@@ -36,6 +36,18 @@ def bench_command(
         float | None,
         typer.Option(min=0.0, help="Seconds of warm-up before each step (default 5; --quick 2)."),
     ] = None,
+    light_orders: Annotated[
+        int | None,
+        typer.Option(min=1, help="Orders placed at light load (default 200; --quick 50)."),
+    ] = None,
+    light_seconds: Annotated[
+        float | None,
+        typer.Option(min=0.5, help="Light load is sped up to end within this (default 30 s)."),
+    ] = None,
+    overload_seconds: Annotated[
+        float | None,
+        typer.Option(min=0.5, help="Seconds of 4x the knee's rate (default 10; --quick 5)."),
+    ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="Shorter steps: about three minutes on two cores.")
     ] = False,
@@ -79,6 +91,9 @@ def bench_command(
         concurrencies=steps,
         window_seconds=window or base.window_seconds,
         warmup_seconds=base.warmup_seconds if warmup is None else warmup,
+        light_orders=light_orders or base.light_orders,
+        light_max_seconds=light_seconds or base.light_max_seconds,
+        overload_seconds=overload_seconds or base.overload_seconds,
         fsync=fsync,
         baselines=baselines,
         floor=floor,
