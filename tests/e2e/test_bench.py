@@ -17,6 +17,7 @@ def test_bench_runs_both_modes_and_writes_its_results(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "shoplab", "bench", "--quick", "--concurrencies", "2,4"]
     command += ["--window", "3", "--warmup", "1", "--no-floor", "--no-baselines"]
     command += ["--light-orders", "20", "--light-seconds", "2", "--overload-seconds", "2"]
+    command += ["--idle-seconds", "1"]
     command += ["--out", str(out), "--json"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=BENCH_TIMEOUT_S)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

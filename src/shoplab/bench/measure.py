@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from shoplab.bench.placing import Placer, closed_loop, open_loop
+from shoplab.bench.placing import PlacementFailed, Placer, closed_loop, open_loop
 from shoplab.bench.resources import ProcessUse, ResourceMeter, own_cpu_seconds
 from shoplab.bench.settlement import Placement
 from shoplab.bench.stats import knee, percentiles
 from shoplab.bench.workload import PlannedOrder
 
 DRAIN_TIMEOUT_SECONDS = 180.0
+FIRST_SETTLEMENT_SECONDS = 60.0
+"""How long a warm-up may wait for the run's first order to settle (a cold system's first
+connections, channels and consumers) before the run is given up."""
 OVERLOAD_FACTOR = 4.0
 
 
@@ -73,10 +76,24 @@ class Metered:
 
 
 async def step(target: Target, concurrency: int, warmup: float, seconds: float) -> Window:
-    """One closed-loop step: warm up, then meter a steady window."""
+    """One closed-loop step: warm up, then meter a steady window.
+
+    The warm-up lasts ``warmup`` seconds and, at least, until the run's first order has
+    settled: a window must measure a system that works end to end, not its first
+    connections being made.
+    """
     stop = asyncio.Event()
     loop = asyncio.create_task(closed_loop(target.placer, target.orders, concurrency, stop))
     await asyncio.sleep(warmup)
+    try:
+        async with asyncio.timeout(FIRST_SETTLEMENT_SECONDS):
+            await target.placer.ledger.first_settled.wait()
+    except TimeoutError:
+        stop.set()
+        await loop
+        raise PlacementFailed(
+            f"no order settled within {FIRST_SETTLEMENT_SECONDS:.0f} s of warm-up"
+        ) from None
     metered = Metered(target)
     metered.begin()
     await asyncio.sleep(seconds)

@@ -30,8 +30,6 @@ from shoplab.bench.settlement import OUTCOMES, EventWatcher, Ledger, TableWatche
 from shoplab.bench.verdicts import ratios, targets
 from shoplab.bench.workload import SEED, endless, plan
 
-IDLE_SECONDS = 3.0
-"""How long a fresh system is left alone before its idle memory is read."""
 LIGHT_LOAD_SHARE = 0.1
 LIGHT_MAX_RATE = 50.0
 STOCK_ORDERS = 2000
@@ -52,7 +50,9 @@ class BenchSettings:
     """Light load is sped up (above a tenth of the knee) to finish within this."""
     overload_seconds: float = 10.0
     overload_ramp_seconds: float = 2.0
-    idle_cpu_seconds: float = 5.0
+    idle_seconds: float = 5.0
+    """A fresh system is left alone this long before its memory is read, then as long
+    again while its idle CPU is read."""
     customers: int = 32
     seed: int = SEED
     fsync: bool = False
@@ -72,7 +72,7 @@ class BenchSettings:
             "light_max_seconds": 10.0,
             "overload_seconds": 5.0,
             "overload_ramp_seconds": 1.0,
-            "idle_cpu_seconds": 3.0,
+            "idle_seconds": 3.0,
             "customers": 8,
             "jetstream_messages": 5000,
             "gateway_requests": 500,
@@ -252,9 +252,9 @@ async def bench_floor(settings: BenchSettings, progress: Progress) -> dict[str, 
 
 async def _idle(pids: Callable[[], dict[str, int]], settings: BenchSettings) -> dict[str, Any]:
     """Memory after a rest, then each process's CPU while still idle."""
-    await asyncio.sleep(IDLE_SECONDS)
+    await asyncio.sleep(settings.idle_seconds)
     memory = memory_now(pids())
-    cpu = await idle_cpu(pids, settings.idle_cpu_seconds)
+    cpu = await idle_cpu(pids, settings.idle_seconds)
     return {"idle_rss_mb": memory["rss_mb"], "idle_pss_mb": memory["pss_mb"], "idle_cpu": cpu}
 
 

@@ -71,6 +71,8 @@ class Ledger:
         self.placements: dict[str, Placement] = {}
         self._early: dict[str, tuple[str, float]] = {}
         """Outcomes seen before their placement's ``202`` was read."""
+        self.first_settled = asyncio.Event()
+        """Set when the first order of the run is seen final: the system works end to end."""
 
     def placed(self, placement: Placement) -> None:
         self.placements[placement.order_id] = placement
@@ -91,6 +93,7 @@ class Ledger:
             return
         placement.seen_at = time.time()
         placement.status = status
+        self.first_settled.set()
         placement.final_at = final_at or placement.seen_at
         placement.estimated = final_at is None
         if placement.waiter is not None and not placement.waiter.done():

@@ -48,6 +48,13 @@ def bench_command(
         float | None,
         typer.Option(min=0.5, help="Seconds of 4x the knee's rate (default 10; --quick 5)."),
     ] = None,
+    idle_seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=0.5,
+            help="Seconds of rest before idle memory, and of idle CPU (default 5; --quick 3).",
+        ),
+    ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="Shorter steps: about three minutes on two cores.")
     ] = False,
@@ -94,6 +101,7 @@ def bench_command(
         light_orders=light_orders or base.light_orders,
         light_max_seconds=light_seconds or base.light_max_seconds,
         overload_seconds=overload_seconds or base.overload_seconds,
+        idle_seconds=idle_seconds or base.idle_seconds,
         fsync=fsync,
         baselines=baselines,
         floor=floor,
