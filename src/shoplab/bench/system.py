@@ -47,11 +47,13 @@ class RunningSystem:
     process: subprocess.Popen[bytes]
 
     def pids(self) -> dict[str, int]:
-        """Every process of the run by name, the supervisor included."""
+        """Every process of the run by name, the supervisor and the launcher included."""
         run = state.read(self.data_dir)
         if run is None:
             return {}
         pids = {"supervisor": run.supervisor_pid}
+        if run.launcher_pid is not None:
+            pids["launcher"] = run.launcher_pid
         pids.update({process.name: process.pid for process in run.processes})
         return pids
 

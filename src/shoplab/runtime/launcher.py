@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import importlib
 import json
 import os
@@ -61,6 +62,7 @@ def main(channel_fd: int) -> None:
     die_with_parent()
     for module in PRELOADED:
         importlib.import_module(module)
+    gc.freeze()  # the collector never writes to what is preloaded, so the pages stay shared
     channel = socket.socket(fileno=channel_fd)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -183,6 +185,12 @@ class Launcher:
         self._children: dict[int, ForkedProcess] = {}
         self._started: asyncio.Future[ForkedProcess] | None = None
         self._turn = asyncio.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        """The launcher's own process, while it runs."""
+        running = self._process is not None and self._process.returncode is None
+        return self._process.pid if running and self._process is not None else None
 
     async def spawn(
         self, module: str, args: list[str], env: dict[str, str], log: Path, listener: int | None

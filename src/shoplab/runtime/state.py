@@ -30,6 +30,8 @@ class RunState:
     processes: list[ProcessState] = field(default_factory=list)
     broker_url: str | None = None
     """The run's broker, for ``shoplab dlq``; None in the monolith."""
+    launcher_pid: int | None = None
+    """The preloaded parent the processes are forked from (its memory counts too)."""
 
 
 def state_file(data_dir: Path) -> Path:

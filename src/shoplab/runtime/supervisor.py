@@ -174,7 +174,13 @@ class Supervisor:
             for c in self.children
         ]
         run = state.RunState(
-            os.getpid(), self.mode, self.url, str(self.data_dir), processes, self.broker_url
+            os.getpid(),
+            self.mode,
+            self.url,
+            str(self.data_dir),
+            processes,
+            self.broker_url,
+            self.launcher.pid,
         )
         state.write(run, self.data_dir)
 

@@ -1,5 +1,6 @@
 """A program the launcher forks in tests: it writes what it was given, then exits as asked."""
 
+import gc
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ if __name__ == "__main__":
                 "probe": os.environ.get("PROBE"),
                 "listen_fd": os.environ.get("SHOPLAB_LISTEN_FD"),
                 "preloaded": "shoplab.platform.host" in sys.modules,
+                "frozen": gc.get_freeze_count(),
             },
             written,
         )
