@@ -28,6 +28,7 @@ from shoplab.gateway.health import PROBE_TIMEOUT_SECONDS, service_checks
 from shoplab.gateway.jwks import JwksCache
 from shoplab.gateway.order_details import PART_TIMEOUT_SECONDS, OrderDetailsComposer
 from shoplab.gateway.proxy import Proxy
+from shoplab.gateway.shedding import Shedding
 from shoplab.gateway.upstreams import UpstreamFailure, Upstreams, upstream_problem
 from shoplab.platform.auth import TokenVerifier
 from shoplab.platform.discovery import (
@@ -191,6 +192,7 @@ class Gateway:
             lifespan=lifespan,
             own_openapi=False,
             middleware=[
+                Middleware(Shedding, hold_seconds=self.settings.gateway_shed_seconds),
                 Middleware(
                     RateLimits,
                     limiter=self.limiter,

@@ -45,6 +45,9 @@ class PlatformSettings(BaseSettings):
     """Reads per customer (per address when anonymous)."""
     rate_limit_failed_logins: str = "5/minute;20/hour"
     """Failed sign-ins per account (email, known or not) before its sign-ins are refused."""
+    gateway_shed_seconds: float = Field(default=0.1, ge=0.0, le=10.0)
+    """After orders refuses a placement for overload, the gateway answers placements with
+    that refusal itself for this long (0: every placement is forwarded)."""
     log_level: str = "INFO"
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     """The share of requests and messages that start a trace (the rest follow their parent)."""
