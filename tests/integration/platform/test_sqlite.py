@@ -139,3 +139,27 @@ async def test_times_come_back_as_utc_and_read_as_sqlalchemy_wrote_them(tmp_path
         assert stored.text == "2026-12-07 22:30:01.000250"
     finally:
         await database.dispose()
+
+
+async def test_commits_are_checkpointed_off_the_loop(tmp_path: Path) -> None:
+    """The writer runs no checkpoint itself; the checkpoint thread copies the log back into
+    the database file soon after the commits, without any further commit."""
+    database = await _database(tmp_path, "checkpointed.db")
+    path = tmp_path / "checkpointed.db"
+    try:
+        async with database.transaction() as sql:
+            row = await sql.one("PRAGMA wal_autocheckpoint")
+            assert row is not None
+            assert row[0] == 0, "the writer's commits never checkpoint"
+        size_before = path.stat().st_size
+        for batch in range(20):
+            async with database.transaction() as sql:
+                rows = [{"x": batch * 1000 + n} for n in range(1000)]
+                await sql.execute_many("INSERT INTO t (x) VALUES (:x)", rows)
+        deadline = asyncio.get_running_loop().time() + 5
+        while path.stat().st_size <= size_before + 100_000:
+            assert asyncio.get_running_loop().time() < deadline, "the log was not copied back"
+            await asyncio.sleep(0.05)
+        assert await _count(database) == 20_000
+    finally:
+        await database.dispose()

@@ -39,6 +39,7 @@ from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import NullPool
 
+from shoplab.platform.persistence.checkpoints import Checkpointer
 from shoplab.platform.persistence.handoff import Handoff
 from shoplab.platform.persistence.sql import AsyncSql, Sql, SqliteSql, TracedSql, named_row
 
@@ -208,6 +209,7 @@ class _SqliteFile:
         self._writing = asyncio.Lock()
         self._idle_readers: list[sqlite3.Connection] = []
         self._readers: list[sqlite3.Connection] = []
+        self._checkpoints: Checkpointer | None = None
 
     async def begin(self, *, read_only: bool) -> Transaction:
         if read_only:
@@ -222,7 +224,12 @@ class _SqliteFile:
         except BaseException:
             self._writing.release()
             raise
-        return _SqliteTransaction(self._writer, release=self._writing.release, fsync=self._fsync)
+        return _SqliteTransaction(
+            self._writer,
+            release=self._writing.release,
+            fsync=self._fsync,
+            committed=self._checkpoints.changed if self._checkpoints else None,
+        )
 
     def _open(self, *, reader: bool) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -240,11 +247,17 @@ class _SqliteFile:
         if reader:
             connection.execute("PRAGMA query_only=ON")
             self._readers.append(connection)
+        elif self._path != ":memory:":
+            connection.execute("PRAGMA wal_autocheckpoint=0")  # see ``checkpoints``
+            self._checkpoints = Checkpointer(self._path)
         return connection
 
     def close(self) -> None:
         for connection in [*self._readers, *([self._writer] if self._writer else [])]:
             connection.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
         self._readers.clear()
         self._idle_readers.clear()
         self._writer = None
@@ -252,11 +265,17 @@ class _SqliteFile:
 
 class _SqliteTransaction:
     def __init__(
-        self, connection: sqlite3.Connection, *, release: Callable[[], None], fsync: bool = False
+        self,
+        connection: sqlite3.Connection,
+        *,
+        release: Callable[[], None],
+        fsync: bool = False,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         self._connection = connection
         self._release = release
         self._fsync = fsync
+        self._committed = committed
         self.sql: Sql = SqliteSql(connection)
         self.info: dict[str, Any] = {}
 
@@ -270,6 +289,8 @@ class _SqliteTransaction:
             self._end("ROLLBACK")
             raise
         self._release()
+        if self._committed is not None:
+            self._committed()
 
     async def rollback(self) -> None:
         self._end("ROLLBACK")
