@@ -1,7 +1,10 @@
 """JSON logs: one line per event, with the service and instance on every line.
 
-Standard-library loggers (uvicorn, SQLAlchemy) go through the same renderer, so
-a process writes one format. A line written under a span carries its
+shoplab's own lines go from structlog straight to the process's standard error,
+rendered by orjson: no standard-library ``logging`` record, handler or formatter
+on the way (a line cost about 80 µs that way, measured in the monolith's profile).
+Standard-library loggers (uvicorn, SQLAlchemy) go through the same processors and
+renderer, so a process writes one format. A line written under a span carries its
 ``trace_id`` and ``span_id``, and the ``order_id`` the span is about: ``shoplab
 logs --order`` and ``--trace`` follow one order or one trace across processes.
 
@@ -13,7 +16,9 @@ those are counted in metrics and seen in traces.
 import logging
 import re
 import sys
+from typing import Any
 
+import orjson
 import structlog
 from opentelemetry import trace
 
@@ -23,24 +28,25 @@ from shoplab.platform.telemetry.orders import current_order
 def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
         add_trace_context,
     ]
+    rendered: list[structlog.types.Processor] = [
+        _add_identity(service, f"{service}-{instance}"),
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer(serializer=_json),
+    ]
+    threshold = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, *rendered],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[
-            _add_identity(service, f"{service}-{instance}"),
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendered],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
@@ -50,6 +56,11 @@ def configure_logging(service: str, instance: str, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     for noisy in ("sqlalchemy", "alembic", "asyncio", "httpx", "httpcore", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _json(event: Any, **options: Any) -> str:
+    """One line's JSON, by orjson; what it cannot encode becomes its ``repr``."""
+    return orjson.dumps(event, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def in_words(name: str) -> str:
