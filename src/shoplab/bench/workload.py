@@ -77,11 +77,11 @@ def endless(skus: list[str], *, customers: int, seed: int = SEED) -> Iterator[Pl
     chosen = sorted(skus)
     _scarce(chosen, seed, rng)
     cards = list(CARD_WEIGHTS)
-    weights = list(CARD_WEIGHTS.values())
+    cumulative = list(itertools.accumulate(CARD_WEIGHTS.values()))  # the same draws, summed once
     for index in itertools.count():
         picked = rng.sample(chosen, rng.randint(1, 3))
         lines = tuple((sku, rng.randint(1, 3)) for sku in picked)
-        card = rng.choices(cards, weights)[0]
+        card = rng.choices(cards, cum_weights=cumulative)[0]
         yield PlannedOrder(index % customers, lines, card)
 
 
