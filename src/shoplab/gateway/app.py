@@ -198,7 +198,7 @@ class Gateway:
                     limiter=self.limiter,
                     policies=EdgePolicies.from_settings(self.settings),
                     identify=self.auth.principal,
-                )
+                ),
             ],
         )
         app.router.routes.extend(self.routes())
