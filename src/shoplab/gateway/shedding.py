@@ -98,4 +98,3 @@ def _overloaded(start: Message) -> bool:
     return start["status"] == 503 and any(
         name.lower() == b"retry-after" for name, _ in start.get("headers", ())
     )
-
