@@ -194,6 +194,44 @@ async def test_the_in_process_publisher_routes_by_subject(db: Database) -> None:
     assert emails == ["c1@example.com", "c2@example.com"]
 
 
+async def test_the_in_process_relay_hands_a_batch_over_and_retries_only_what_failed(
+    db: Database,
+) -> None:
+    """Three rows in one relay pass: the one whose handler fails is undone alone (its
+    savepoint, on SQLite) and tried again at the next pass; the others took effect once."""
+    failing = {"c2@example.com"}
+
+    async def remember_unless_failing(
+        message: CustomerRegistered, envelope: Envelope, uow: LabUnitOfWork
+    ) -> None:
+        await remember(message, envelope, uow)
+        if message.email in failing:
+            failing.discard(message.email)
+            raise ConnectionError("a dependency failed once")
+
+    subscription = idempotent_consumer(
+        "lab.remember", CustomerRegistered, lambda: LabUnitOfWork(db), remember_unless_failing
+    )
+    publisher = InProcessPublisher([subscription])
+    async with LabUnitOfWork(db) as uow:
+        for n in (1, 2, 3):
+            await uow.publish(registered(n))
+        await uow.commit()
+    relay = OutboxRelay(db, [OUTBOX], publisher, max_attempts=3)
+    assert await relay.drain() == 2
+    rows = await outbox_rows(db)
+    assert [row.published_at is not None for row in rows] == [True, False, True]
+    assert rows[1].attempts == 1
+    async with db.transaction() as sql:  # due again now, not after the backoff
+        await sql.execute(
+            "UPDATE lab_outbox SET next_attempt_at = :now", {"now": datetime.now(UTC)}
+        )
+    assert await relay.drain() == 1
+    async with db.transaction(read_only=True) as sql:
+        emails = [row.email for row in await sql.all("SELECT email FROM lab_effects")]
+    assert sorted(emails) == ["c1@example.com", "c2@example.com", "c3@example.com"]
+
+
 async def test_an_unreadable_row_is_dead_lettered_without_blocking_the_next(db: Database) -> None:
     async with LabUnitOfWork(db) as uow:
         await uow.publish(registered(1))

@@ -14,6 +14,7 @@ commit together, and the bus acks them only once that commit is done. A batch
 costs one ``BEGIN``/``COMMIT`` instead of one per message.
 """
 
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -72,6 +73,8 @@ log = structlog.get_logger(__name__)
 
 IN_PROCESS = "in-process"
 """The ``messaging.system`` of the monolith's transport (the brokers: ``nats``, ``rabbitmq``)."""
+NEVER_DEAD = sys.maxsize
+"""The in-process transport's delivery limit: the relay's attempts decide when to stop."""
 
 
 class Verdict(StrEnum):
@@ -287,6 +290,40 @@ class InProcessPublisher:
         self._by_subject: dict[str, list[Subscription]] = {}
         for subscription in subscriptions:
             self._by_subject.setdefault(subscription.subject, []).append(subscription)
+
+    async def publish_batch(
+        self, messages: Sequence[tuple[bytes, Mapping[str, str]]], attempts: Sequence[int]
+    ) -> list[Exception | None]:
+        """Hand a batch of stored messages (body, trace headers) to their subscribers: each
+        subscription takes its share in one transaction, a savepoint each (``handle_batch``).
+
+        Returns, for each message, None when every subscriber handled it, else an error;
+        the relay then tries that message again later, and the subscribers' inboxes make
+        the second handling of those that succeeded a no-op. ``attempts`` are the tries
+        each message already had (the relay, not the subscription, decides when to stop).
+        """
+        results: list[Exception | None] = [None] * len(messages)
+        shares: list[tuple[Subscription, list[int]]] = []
+        for index, (body, _) in enumerate(messages):
+            try:
+                subject = Envelope.model_validate_json(body).subject
+            except ValidationError as error:
+                results[index] = error
+                continue
+            for subscription in self._by_subject.get(subject, []):
+                share = next((s for s in shares if s[0] is subscription), None)
+                if share is None:
+                    shares.append(share := (subscription, []))
+                share[1].append(index)
+        for subscription, indices in shares:
+            deliveries = [
+                Delivery(messages[i][0], attempts[i] + 1, messages[i][1]) for i in indices
+            ]
+            handled = await handle_batch(subscription, deliveries, NEVER_DEAD, system=IN_PROCESS)
+            for index, outcome in zip(indices, handled, strict=True):
+                if outcome.verdict is not Verdict.ACK and results[index] is None:
+                    results[index] = outcome.error or RuntimeError(f"{outcome.verdict}")
+        return results
 
     async def publish(self, envelope: Envelope) -> None:
         for subscription in self._by_subject.get(envelope.subject, []):

@@ -77,6 +77,17 @@ class StoredPublisher(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchPublisher(Protocol):
+    """A transport that hands a whole batch to its subscribers (``InProcessPublisher``)."""
+
+    async def publish_batch(
+        self, messages: Sequence[tuple[bytes, Mapping[str, str]]], attempts: Sequence[int]
+    ) -> list[Exception | None]:
+        """Each message's outcome, in order: None when handled, else what went wrong."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Recovered:
     """A row the recovery poll found, with the attempts it has already had."""
@@ -112,6 +123,7 @@ class OutboxRelay:
         self._tables = {outbox.name for outbox in outboxes}
         self._publisher = publisher
         self._stored = publisher if isinstance(publisher, StoredPublisher) else None
+        self._in_batches = publisher if isinstance(publisher, BatchPublisher) else None
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
         self._system = system
@@ -200,11 +212,35 @@ class OutboxRelay:
             return 0
         if self._pipelined:
             published = await self._publish_flows(rows)
+        elif self._in_batches is not None:
+            published = await self._publish_batch_in_process(self._in_batches, rows)
         else:
             published = [row for row in rows if await self._publish_in_process(row)]
         if published:
             await self._mark_published(published)
         return len(published)
+
+    async def _publish_batch_in_process(
+        self, publisher: BatchPublisher, rows: Sequence["Row"]
+    ) -> list["Row"]:
+        """Hand the rows over together: each subscriber takes them in one transaction."""
+        started = [start_publishing(row.envelope, self._system) for row in rows]
+        messages = [
+            (row.body.encode(), headers) for row, (headers, _) in zip(rows, started, strict=True)
+        ]
+        errors = await publisher.publish_batch(messages, [_attempts(row) for row in rows])
+        published: list[Row] = []
+        for row, (_, span), error in zip(rows, started, errors, strict=True):
+            if span is not None:
+                if error is not None:
+                    failed(span, error)
+                span.end()
+            if error is None:
+                published.append(row)
+                self._metrics.published.labels(row.envelope.subject).inc()
+            else:
+                await self._record_failure(row.table, row.position, _attempts(row) + 1, error)
+        return published
 
     async def _publish_in_process(self, row: "Row") -> bool:
         """Run the handlers of one row; a failed row holds back none."""
