@@ -214,6 +214,11 @@ class Upstreams:
 async def upstream_problem(_request: Request, error: Exception) -> JSONResponse:
     """The exception handler that turns an ``UpstreamFailure`` into its problem answer."""
     assert isinstance(error, UpstreamFailure)
+    return upstream_answer(error)
+
+
+def upstream_answer(error: UpstreamFailure) -> JSONResponse:
+    """The problem answer to a service that did not answer, logged once."""
     cause = type(error.__cause__).__name__ if error.__cause__ else None
     log.warning("upstream failed", upstream=error.service, status=error.status, cause=cause)
     retry = {"Retry-After": str(Unavailable.retry_after_seconds)} if error.status == 503 else None
