@@ -14,7 +14,8 @@ from fastapi import Response
 from starlette.types import Receive, Scope, Send
 
 from shoplab.gateway.edge_auth import EdgeAuthenticator
-from shoplab.gateway.upstreams import Answer, UpstreamFailure, Upstreams, upstream_answer
+from shoplab.gateway.http1 import Answer
+from shoplab.gateway.upstreams import UpstreamFailure, Upstreams, upstream_answer
 
 REQUEST_HEADERS = ("content-type", "idempotency-key", "accept", "host")
 _REQUEST_HEADERS = frozenset(name.encode() for name in REQUEST_HEADERS)
