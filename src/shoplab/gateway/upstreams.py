@@ -31,7 +31,8 @@ import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from shoplab.gateway.http1 import Answer, NotSent, Pool
+from shoplab.gateway.http1 import Answer, NotSent
+from shoplab.gateway.http1_pool import Pool
 from shoplab.platform.discovery import Balancer, Instance, NoInstanceAvailable
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.http.problems import problem

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from shoplab.gateway.http1 import NotSent, Pool
+from shoplab.gateway.http1 import NotSent
+from shoplab.gateway.http1_pool import Pool
 from shoplab.platform.resilience import ExchangeBroken, is_availability_failure, is_retryable
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
@@ -145,3 +146,13 @@ async def test_a_cancelled_exchange_closes_its_connection() -> None:
             await asyncio.wait_for(client.send("127.0.0.1", port, "GET", "/", {}, None), 0.1)
     assert len(heads) == 1
     assert client._idle_connection(("127.0.0.1", port)) is None
+
+
+async def test_at_its_limit_the_pool_closes_an_idle_connection_to_make_room() -> None:
+    client = Pool(limit=1, idle_seconds=10.0, connect_timeout=1.0)
+    async with server(answering(OK)) as (first, _), server(answering(OK)) as (second, _):
+        await client.send("127.0.0.1", first, "GET", "/", {}, None)
+        answer = await asyncio.wait_for(client.send("127.0.0.1", second, "GET", "/", {}, None), 1)
+        client.close()
+    assert answer.status_code == 200
+    assert client._idle_connection(("127.0.0.1", first)) is None
