@@ -1,13 +1,14 @@
 """The gateway's wiring: settings in, one FastAPI app out.
 
-Every public request (a path under ``/api/`` or ``/.well-known/``) goes through one
-route: the routing table names its owner, then the request is forwarded there, or
-composed here for the order details, or answered 404 as the monolith answers a path it
-does not serve.
+Every public request (a path under ``/api/`` or ``/.well-known/``) is routed by the
+routing table: a request it gives a service is forwarded there by the app's ``lane``,
+before the router; the order details are composed here, and a path nobody serves is
+answered 404 as the monolith answers a path it does not serve, by the router's
+public routes.
 
 The gateway's routes are plain Starlette routes: they take the request as it is, so
 FastAPI's parameter parsing and validation, built for endpoints with a signature, would
-only add to the time every forwarded request takes.
+only add to the time a request takes.
 """
 
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from shoplab.gateway import openapi, routes
 from shoplab.gateway.edge_auth import EdgeAuthenticator
 from shoplab.gateway.health import PROBE_TIMEOUT_SECONDS, service_checks
 from shoplab.gateway.jwks import JwksCache
+from shoplab.gateway.lane import DOCS_URL, OPENAPI_URL, PUBLIC_METHODS, PUBLIC_PATHS, PublicLane
 from shoplab.gateway.order_details import PART_TIMEOUT_SECONDS, OrderDetailsComposer
 from shoplab.gateway.proxy import Proxy
 from shoplab.gateway.shedding import Shedding
@@ -50,11 +52,6 @@ from shoplab.platform.settings import PlatformSettings
 
 ISSUER = "gateway"
 """The issuer of the internal tokens the gateway mints."""
-OPENAPI_URL = "/api/openapi.json"
-PUBLIC_PATHS = ("/api/{path:path}", "/.well-known/{path:path}")
-"""The routes of every public request: the routing table decides who answers. The
-gateway's own paths (health, metrics) stay out of them, so a wrong method there is a 405."""
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 @dataclass(frozen=True)
@@ -150,24 +147,23 @@ class Gateway:
         return document
 
     async def handle(self, request: Request) -> Response:
-        """Answer one public request as the routing table says."""
+        """Answer a public request the lane left to the router: a path the routing table
+        gives no service (the lane forwards every other), or the composed order details."""
         match = routes.route(request.scope["path"], request.method)
-        if match is None:
+        if match is None or match.target != routes.COMPOSED:
             raise HTTPException(status_code=404)
-        if match.target != routes.COMPOSED:
-            return await self.proxy.forward(request, match.target)
         if request.method != "GET":
             raise HTTPException(status_code=405, headers={"Allow": "GET"})
-        caller = await self.auth.internal_headers(request)
+        caller = await self.auth.internal_headers(request.scope)
         return await self.details.compose(match.wildcards[0], caller)
 
     def routes(self) -> list[Route]:
         """The contract and its docs first: their paths are under ``/api/`` too."""
         return [
             Route(OPENAPI_URL, self.contract, methods=["GET"], include_in_schema=False),
-            Route("/api/docs", self.docs, methods=["GET"], include_in_schema=False),
+            Route(DOCS_URL, self.docs, methods=["GET"], include_in_schema=False),
             *(
-                Route(path, self.handle, methods=ALL_METHODS, include_in_schema=False)
+                Route(path, self.handle, methods=list(PUBLIC_METHODS), include_in_schema=False)
                 for path in PUBLIC_PATHS
             ),
         ]
@@ -191,6 +187,7 @@ class Gateway:
             edge=EdgeSettings.of(self.settings),
             lifespan=lifespan,
             own_openapi=False,
+            lane=PublicLane(self.proxy),
             middleware=[
                 Middleware(Shedding, hold_seconds=self.settings.gateway_shed_seconds),
                 Middleware(

@@ -13,7 +13,7 @@ the JWKS changes), and the internal token for a caller is reused for half its li
 (``ServiceCredentials.mint``): a session's requests after its first cost no signature.
 """
 
-from fastapi import Request
+from starlette.types import Scope
 
 from shoplab.gateway.jwks import JwksCache
 from shoplab.platform.auth import (
@@ -49,15 +49,24 @@ class EdgeAuthenticator:
         except InvalidToken:
             return None
 
-    async def internal_headers(self, request: Request) -> dict[str, str]:
+    async def internal_headers(self, scope: Scope) -> dict[str, str]:
         """The ``Authorization`` header to send downstream on the caller's behalf.
 
         The caller the rate limits verified is used as it is: one verification per request.
         """
-        if VERIFIED_CALLER in request.scope.get("state", {}):
-            principal = request.scope["state"][VERIFIED_CALLER]
+        state = scope.get("state", {})
+        if VERIFIED_CALLER in state:
+            principal = state[VERIFIED_CALLER]
         else:
-            principal = await self.principal(request.headers.get("authorization"))
+            principal = await self.principal(_authorization(scope))
         if principal is None:
             return {"Authorization": f"Bearer {self._credentials.anonymous()}"}
         return self._credentials.headers(principal)
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The first ``Authorization`` line, as a ``Request`` would read it."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return bytes(value).decode("latin-1")
+    return None

@@ -14,30 +14,33 @@ A service that refuses the connection or breaks it becomes a 503 problem (with
 the service and the kind of failure. A service's own answer, a 503 included, passes
 through with its headers.
 
-The client is aiohttp's: on the project's 2-core machine one exchange costs the gateway
-0.16 ms of CPU, against 1.1 ms with httpx. Nothing outside this module sees the client:
-an answer is an ``Answer``, read whole.
+The client is the gateway's own (``http1``: keep-alive HTTP/1.1 on an asyncio protocol and
+httptools, ADR 0024), after httpx's and aiohttp's (ADR 0018): a forwarded exchange is the
+gateway's main work, and a general client's layers were most of its cost. Its pool keeps
+``POOL_SIZE`` connections at most and never reuses one idle for ``IDLE_SECONDS`` or more,
+so no request is written on a connection a service is closing; a POST is never retried.
+Nothing outside this module sees the client: an answer is an ``Answer``, read whole.
 """
 
 import asyncio
-import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from urllib.parse import urlsplit
 
-import aiohttp
 import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from yarl import URL
 
-from shoplab.platform.discovery import Balancer, NoInstanceAvailable
+from shoplab.gateway.http1 import Answer, NotSent
+from shoplab.gateway.http1_pool import Pool
+from shoplab.platform.discovery import Balancer, Instance, NoInstanceAvailable
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.http.problems import problem
 from shoplab.platform.http.server import KEEP_ALIVE_SECONDS
 from shoplab.platform.resilience import (
     BulkheadConfig,
     DeadlineExceeded,
+    ExchangeBroken,
     Resilience,
     ResilienceConfig,
     ResilienceError,
@@ -53,8 +56,6 @@ POOL_SIZE = 200
 """Connections open at once, to all services together."""
 IDLE_SECONDS = KEEP_ALIVE_SECONDS / 2
 """Idle connections are dropped well before the services close them (see ``serve``)."""
-NOT_ADDED = ("Content-Type", "User-Agent")
-"""Headers the client would invent: a body's type is the caller's to say, or nobody's."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 """Only these are retried (on another instance): a POST may have taken effect."""
 FORWARD_POLICY = ResilienceConfig(
@@ -85,26 +86,15 @@ class UpstreamTimeout(UpstreamFailure):
     detail = "A service needed for this request did not answer in time. Try again shortly."
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A service's answer, read whole."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    """Lower-case names; a header sent several times is one value, joined by ``, ``."""
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+Address = tuple[str, int, str]
+"""Where a service's requests go: host, port and the base URL's path (usually empty)."""
 
 
-def header_map(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Header lines as one mapping; latin-1 both ways, so every byte passes back unchanged."""
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in raw:
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
+def address_of(url: str) -> Address:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname is None:
+        raise ValueError(f"not a plain HTTP service URL: {url!r}")
+    return parts.hostname, parts.port or 80, parts.path.rstrip("/")
 
 
 class Upstreams:
@@ -120,10 +110,10 @@ class Upstreams:
         resilience: Resilience | None = None,
     ) -> None:
         """``timeout`` bounds a whole request, ``connect_timeout`` opening a connection."""
-        self._base = {name: url.rstrip("/") for name, url in service_urls.items()}
+        self._base = {name: address_of(url) for name, url in service_urls.items()}
         self._timeout = timeout
         self._connect_timeout = connect_timeout
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: Pool | None = None
         self._balancer = balancer
         self._resilience = resilience
         self._policy_config = replace(FORWARD_POLICY, timeout=timeout)
@@ -133,18 +123,13 @@ class Upstreams:
     def services(self) -> frozenset[str]:
         return frozenset(self._base)
 
-    def _client(self) -> aiohttp.ClientSession:
-        """The pool, made on first use: an aiohttp session belongs to the loop that made it."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=IDLE_SECONDS),
-                # The deadline bounds the whole request (``request``); this, the connection.
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
-                cookie_jar=aiohttp.DummyCookieJar(),  # one customer's cookie is no other's
-                skip_auto_headers=NOT_ADDED,
-                trust_env=False,
+    def _client(self) -> Pool:
+        """The pool, made on first use, in the loop that uses it."""
+        if self._pool is None:
+            self._pool = Pool(
+                limit=POOL_SIZE, idle_seconds=IDLE_SECONDS, connect_timeout=self._connect_timeout
             )
-        return self._session
+        return self._pool
 
     async def request(
         self,
@@ -168,10 +153,10 @@ class Upstreams:
         async def attempt(_seconds: float | None) -> Answer:
             balancer = self._balancer()
             instance = await balancer.fail_over(service, tried) if balancer else None
-            base = instance.url("http") if instance else self._base[service]
+            address = _address(instance) if instance else self._base[service]
             try:
-                return await self._send(method, base + target, headers, content)
-            except aiohttp.ClientError:
+                return await self._send(address, method, target, headers, content)
+            except (NotSent, ExchangeBroken):
                 if balancer and instance:
                     balancer.mark_failed(instance)
                 raise
@@ -182,9 +167,9 @@ class Upstreams:
                     return await attempt(None)
             policy = self._policies.get(service) or self._policy(self._resilience, service)
             return await policy.call(attempt, idempotent=method in SAFE_METHODS)
-        except (TimeoutError, DeadlineExceeded) as error:  # aiohttp's timeouts are TimeoutErrors
+        except (TimeoutError, DeadlineExceeded) as error:  # a connect timeout is one too
             raise UpstreamTimeout(service) from error
-        except (aiohttp.ClientError, NoInstanceAvailable, ResilienceError) as error:
+        except (NotSent, ExchangeBroken, NoInstanceAvailable, ResilienceError) as error:
             raise UpstreamFailure(service) from error
 
     def _policy(self, resilience: Resilience, service: str) -> ResilientCall:
@@ -193,27 +178,39 @@ class Upstreams:
         return policy
 
     async def _send(
-        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None
+        self,
+        address: Address,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
     ) -> Answer:
         """One exchange, inside its client span; the path goes out exactly as given."""
+        host, port, prefix = address
         sent = {**headers, **deadline.to_header()}
-        with http_client_span(method, url, sent) as span:
-            async with self._client().request(
-                method, URL(url, encoded=True), headers=sent, data=content or None
-            ) as response:
-                body = await response.read()
-            answered(span, response.status)
-        return Answer(response.status, header_map(response.raw_headers), body)
+        with http_client_span(method, f"http://{host}:{port}{prefix}{target}", sent) as span:
+            answer = await self._client().send(host, port, method, prefix + target, sent, content)
+            answered(span, answer.status_code)
+        return answer
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+def _address(instance: Instance) -> Address:
+    return instance.host, instance.ports["http"], ""
 
 
 async def upstream_problem(_request: Request, error: Exception) -> JSONResponse:
     """The exception handler that turns an ``UpstreamFailure`` into its problem answer."""
     assert isinstance(error, UpstreamFailure)
+    return upstream_answer(error)
+
+
+def upstream_answer(error: UpstreamFailure) -> JSONResponse:
+    """The problem answer to a service that did not answer, logged once."""
     cause = type(error.__cause__).__name__ if error.__cause__ else None
     log.warning("upstream failed", upstream=error.service, status=error.status, cause=cause)
     retry = {"Retry-After": str(Unavailable.retry_after_seconds)} if error.status == 503 else None

@@ -520,7 +520,7 @@ async def test_the_path_reaches_the_service_as_the_client_encoded_it(
 
 def test_literal_dot_segments_are_forwarded_encoded_not_resolved() -> None:
     scope = {"type": "http", "raw_path": b"/api/products/../x/.", "query_string": b"a=1"}
-    assert upstream_target(Request(scope)) == "/api/products/%2E%2E/x/%2E?a=1"
+    assert upstream_target(scope) == "/api/products/%2E%2E/x/%2E?a=1"
 
 
 async def test_a_service_problem_passes_through_unchanged(

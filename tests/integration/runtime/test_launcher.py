@@ -33,7 +33,8 @@ async def test_a_forked_child_gets_its_arguments_environment_socket_and_log(
         assert seen["listen_fd"] is not None
         assert seen["preloaded"], "the chassis was imported before the fork"
         assert seen["frozen"] > 10_000, "what was preloaded is out of the collector's reach"
-        assert launcher.pid is not None and launcher.pid != child.pid
+        assert launcher.pid is not None
+        assert launcher.pid != child.pid
         assert "probe says hello" in (tmp_path / "child.log").read_text()
     finally:
         listener.close()

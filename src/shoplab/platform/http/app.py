@@ -16,6 +16,7 @@ from shoplab.platform.http.cors import cors_middleware
 from shoplab.platform.http.docs_csp import DOCS_PATH
 from shoplab.platform.http.edge_app import EdgeApp
 from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.lane import Lane
 from shoplab.platform.http.openapi import install_public_openapi
 from shoplab.platform.http.problems import install_problem_handlers
 from shoplab.platform.resilience.metrics import CONTENT_TYPE, exposition
@@ -40,6 +41,7 @@ def create_app(
     middleware: Sequence[Middleware] = (),
     metrics_registry: CollectorRegistry = REGISTRY,
     edge: EdgeSettings = EdgeSettings(),
+    lane: Lane | None = None,
 ) -> FastAPI:
     """``own_openapi=False``: the app serves no OpenAPI of its own routes (the gateway
     serves the services' contract instead). ``state`` adds what the readiness answer
@@ -54,11 +56,14 @@ def create_app(
     ``edge`` says what clients may send (body and header sizes, how slowly) and which browser
     origins may call; ``serve`` reads it back from the app for the connection level.
     CORS, when origins are configured, answers preflights inside the security headers.
+
+    ``lane`` takes the requests it serves before the router does (see ``lane``).
     """
     app = EdgeApp(
         edge=edge,
         metrics_registry=metrics_registry,
         cors=cors_middleware(edge.cors_origins),
+        lane=lane,
         title=title,
         lifespan=lifespan,
         openapi_url="/api/openapi.json" if own_openapi else None,

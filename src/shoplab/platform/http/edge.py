@@ -12,6 +12,9 @@ Every request passes here once, and here only, on its way in and out:
 - an unexpected error is answered with the app's 500 problem, then raised for the server
   to log, as Starlette's own error middleware does.
 
+A ``Lane``, when the app has one, stands before the routes: what it takes never reaches
+the router, and the route templates it names are not searched for.
+
 Between the head and the body, the app's own gates run (``create_app``'s ``middleware``:
 the services' guard and fault injection, the edge's rate limits), so that what they answer
 is secured, counted and traced too, and a refused request's body is never read.
@@ -29,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shoplab.platform.http import limits, server_span
 from shoplab.platform.http.docs_csp import DOCS_PATH
 from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.lane import Lane
 from shoplab.platform.http.metrics import HttpMetrics, method_of, route_of, unmeasured
 from shoplab.platform.http.security_headers import DocsPage, secured
 
@@ -62,6 +66,7 @@ class Edge:
         settings: EdgeSettings,
         metrics: HttpMetrics,
         on_error: ErrorHandler | None,
+        lane: Lane | None = None,
     ) -> None:
         """``routes``: the router with its exception handlers; ``gates``, first outermost.
 
@@ -69,6 +74,8 @@ class Edge:
         request metrics, as a layer of its own, but inside the security headers.
         """
         self._routes = routes
+        self._served = routes if lane is None else lane.before(routes)
+        self._template = _no_template if lane is None else lane.template
         self._settings = settings
         self._metrics = metrics
         self._on_error = on_error
@@ -89,7 +96,7 @@ class Edge:
         if unmeasured(scope["path"]):
             await self._serve(scope, receive, answer)
             return
-        method, route = method_of(scope), route_of(scope)
+        method, route = method_of(scope), self._template(scope["path"]) or route_of(scope)
         span = server_span.begin(
             scope, _trace_headers(scope), _SPAN_METHOD.get(method, method), route
         )
@@ -134,7 +141,7 @@ class Edge:
     async def _body_stage(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Read the body whole, in time and within its size, then hand it to the routes."""
         if not _has_body(scope):
-            await self._routes(scope, receive, send)
+            await self._served(scope, receive, send)
             return
         settings = self._settings
         try:
@@ -146,7 +153,7 @@ class Edge:
         if body is None:
             await limits.refuse_too_large(send, settings.max_body_bytes)
             return
-        await self._routes(scope, limits.replay(body, receive), send)
+        await self._served(scope, limits.replay(body, receive), send)
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes | None:
         """The body, or None when it is (or declares to be) larger than allowed."""
@@ -165,6 +172,10 @@ def _wrapped(app: ASGIApp, middleware: Sequence[Middleware]) -> ASGIApp:
     for cls, args, kwargs in reversed(middleware):
         app = cls(app, *args, **kwargs)
     return app
+
+
+def _no_template(_path: str) -> None:
+    return None
 
 
 def _has_body(scope: Scope) -> bool:

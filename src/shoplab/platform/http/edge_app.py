@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from shoplab.platform.http.edge import Edge, ErrorHandler
 from shoplab.platform.http.edge_settings import EdgeSettings
+from shoplab.platform.http.lane import Lane
 from shoplab.platform.http.metrics import http_metrics
 
 
@@ -30,10 +31,13 @@ class EdgeApp(FastAPI):
         edge: EdgeSettings,
         metrics_registry: CollectorRegistry,
         cors: Sequence[Middleware] = (),
+        lane: Lane | None = None,
         **options: Any,
     ) -> None:
-        """``cors``: the CORS middleware, if any (see ``Edge``); ``options`` are FastAPI's."""
+        """``cors``: the CORS middleware, if any; ``lane``: what takes requests before the
+        router, if anything (see ``Edge``); ``options`` are FastAPI's."""
         super().__init__(**options)
+        self.lane = lane
         self.edge_settings = edge
         self.metrics_registry = metrics_registry
         self.cors_middleware = list(cors)
@@ -53,4 +57,5 @@ class EdgeApp(FastAPI):
             settings=self.edge_settings,
             metrics=http_metrics(self.metrics_registry),
             on_error=cast(ErrorHandler | None, on_error),
+            lane=self.lane,
         )

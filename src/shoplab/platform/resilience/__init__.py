@@ -23,6 +23,7 @@ from shoplab.platform.resilience.errors import (
     BulkheadFull,
     CircuitOpen,
     DeadlineExceeded,
+    ExchangeBroken,
     ResilienceError,
 )
 from shoplab.platform.resilience.metrics import CONTENT_TYPE, ResilienceMetrics, exposition
@@ -38,6 +39,7 @@ __all__ = [
     "CircuitOpen",
     "Clock",
     "DeadlineExceeded",
+    "ExchangeBroken",
     "ManualClock",
     "Operation",
     "Resilience",

@@ -14,10 +14,11 @@ The two questions have different answers, on purpose:
   try, and trying again multiplies the load on a service that is already slow.
   The exception is a timeout while *connecting* (nothing was sent).
 
-HTTP errors are recognised from both clients in use: httpx's (the runtime, the tests)
-and aiohttp's (the gateway). aiohttp's timeouts are ``TimeoutError`` already; an answer
-it could not parse is a ``ClientResponseError`` caused by an ``HttpProcessingError``, a
-broken exchange rather than a status the service chose.
+HTTP errors are recognised from every client in use: httpx's (the runtime, the tests),
+aiohttp's (the benchmarks) and the gateway's own, which raises ``ConnectionError`` for a
+request that never left and ``ExchangeBroken`` for one that did. aiohttp's timeouts are
+``TimeoutError`` already; an answer it could not parse is a ``ClientResponseError`` caused
+by an ``HttpProcessingError``, a broken exchange rather than a status the service chose.
 
 Only calls declared idempotent are retried at all (see ``policy``).
 """
@@ -31,7 +32,7 @@ import httpx
 from aiohttp.http_exceptions import HttpProcessingError
 
 from shoplab.platform.errors import Unavailable
-from shoplab.platform.resilience.errors import DeadlineExceeded, ResilienceError
+from shoplab.platform.resilience.errors import DeadlineExceeded, ExchangeBroken, ResilienceError
 
 Classifier = Callable[[BaseException], bool]
 
@@ -41,6 +42,7 @@ _FAILURE_STATUSES = frozenset({502, 503, 504})
 _BROKEN_EXCHANGE = (
     Unavailable,
     ConnectionError,
+    ExchangeBroken,
     httpx.TransportError,
     aiohttp.ClientConnectionError,
     aiohttp.ClientPayloadError,

@@ -8,6 +8,12 @@ dependency (a service name, safe to show) and never an address.
 from shoplab.platform.errors import Unavailable
 
 
+class ExchangeBroken(Exception):
+    """An HTTP exchange broke after its request was sent: the connection failed or the answer
+    could not be read. A failure of the dependency, and never retried: a write may have
+    taken effect."""
+
+
 class ResilienceError(Unavailable):
     """The call was refused or cut short by this process, not answered by the dependency."""
 
