@@ -23,6 +23,7 @@ from shoplab.orders.bootstrap import OrdersContext
 from shoplab.orders.domain.model import OrderStatus
 from shoplab.orders.domain.orchestration import Timeouts
 from shoplab.orders.service_layer import services as orders
+from shoplab.orders.service_layer.choreography import SettleByChoreography
 from shoplab.orders.service_layer.commands import PlaceOrder
 from shoplab.orders.service_layer.orchestration import SettleByOrchestration
 from shoplab.orders.service_layer.ports import Collaborators, Price, Settlement
@@ -153,6 +154,14 @@ async def orchestrated(database: RecordingDatabase) -> Shop:
     return shop
 
 
+@pytest.fixture
+async def choreographed(database: RecordingDatabase) -> Shop:
+    shop = Shop(database, SettleByChoreography())
+    await shop.context.migrate()
+    shop.consumers = {c.subject: c for c in shop.context.choreography_subscriptions()}
+    return shop
+
+
 def touched(statements: list[str]) -> list[str]:
     """Each statement as its verb and its table: ``SELECT orders_sagas``."""
     return [f"{s.split()[0]} {TABLE.findall(s)[0]}" for s in statements]
@@ -221,3 +230,16 @@ async def test_a_late_reservation_without_terms_is_sent_again_with_its_lines(
 
     first, again = await orchestrated.sent("ReserveStock")
     assert first["lines"] == again["lines"] == {SKU: 3, "SKU-2": 1}
+
+
+async def test_a_fact_that_settles_nothing_reads_no_lines(choreographed: Shop) -> None:
+    order_id = await choreographed.place()
+
+    statements = await choreographed.answer(events.StockReserved(order_id=order_id))
+
+    assert touched(statements) == [
+        "INSERT orders_inbox",
+        "SELECT orders_orders",
+        "SELECT orders_choreographies",
+        "UPDATE orders_choreographies",
+    ]
