@@ -35,6 +35,10 @@ class FakeOrderRepository(FakeRepository[Order], OrderRepository):
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         return self._get(order_id)
 
+    async def lock(self, order_id: str) -> OrderStatus | None:
+        order = self._get(order_id)
+        return order.status if order is not None else None
+
     async def add(self, order: Order) -> None:
         self._insert(order.order_id, _as_stored(order))
 

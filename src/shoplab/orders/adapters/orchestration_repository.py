@@ -1,26 +1,28 @@
-"""Saga state in SQL: one row per order, its history as a JSON list."""
+"""Saga state in SQL: one row per order, its history and its quantities as JSON."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from shoplab.orders.domain.model import Reason
-from shoplab.orders.domain.orchestration import OrchestratedSaga
+from shoplab.orders.domain.orchestration import OrchestratedSaga, OrderTerms
 from shoplab.orders.domain.saga import SagaState, StepRecord
-from shoplab.platform.persistence.sql import Sql, from_json, json_text
+from shoplab.platform.persistence.sql import Row, Sql, from_json, json_text
 
 SAGA = (
     "SELECT order_id, payment_method, state, attempts, deadline_at, reason, void_pending,"
-    " history FROM orders_sagas WHERE order_id = :order_id"
+    " history, quantities, amount_cents, currency FROM orders_sagas WHERE order_id = :order_id"
 )
 ADD_SAGA = (
     "INSERT INTO orders_sagas (order_id, state, payment_method, attempts, deadline_at, reason,"
-    " void_pending, history, updated_at) VALUES (:order_id, :state, :payment_method,"
-    " :attempts, :deadline_at, :reason, :void_pending, :history, :updated_at)"
+    " void_pending, history, updated_at, quantities, amount_cents, currency)"
+    " VALUES (:order_id, :state, :payment_method, :attempts, :deadline_at, :reason,"
+    " :void_pending, :history, :updated_at, :quantities, :amount_cents, :currency)"
 )
 SAVE_SAGA = (
     "UPDATE orders_sagas SET state = :state, payment_method = :payment_method,"
     " attempts = :attempts, deadline_at = :deadline_at, reason = :reason,"
-    " void_pending = :void_pending, history = :history, updated_at = :updated_at"
+    " void_pending = :void_pending, history = :history, updated_at = :updated_at,"
+    " quantities = :quantities, amount_cents = :amount_cents, currency = :currency"
     " WHERE order_id = :order_id"
 )
 OVERDUE = (
@@ -49,6 +51,7 @@ class SqlOrchestrationRepository:
                 StepRecord(item["name"], item["status"], datetime.fromisoformat(item["at"]))
                 for item in from_json(row.history)
             ],
+            terms=_terms(row),
         )
 
     async def add(self, saga: OrchestratedSaga) -> None:
@@ -63,7 +66,15 @@ class SqlOrchestrationRepository:
         return [row.order_id for row in rows]
 
 
+def _terms(row: Row) -> OrderTerms | None:
+    """The saga's terms; ``None`` in a row written before sagas kept them."""
+    if row.amount_cents is None or row.currency is None or row.quantities is None:
+        return None
+    return OrderTerms(from_json(row.quantities), row.amount_cents, row.currency)
+
+
 def _columns(saga: OrchestratedSaga) -> dict[str, Any]:
+    terms = saga.terms
     return {
         "order_id": saga.order_id,
         "state": saga.state.value,
@@ -79,4 +90,7 @@ def _columns(saga: OrchestratedSaga) -> dict[str, Any]:
             ]
         ),
         "updated_at": datetime.now(UTC),
+        "quantities": json_text(terms.quantities) if terms else None,
+        "amount_cents": terms.amount_cents if terms else None,
+        "currency": terms.currency if terms else None,
     }

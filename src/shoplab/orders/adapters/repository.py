@@ -24,6 +24,7 @@ ORDER = (
     "SELECT order_id, customer_id, status, reason, currency, created_at, updated_at"
     " FROM orders_orders WHERE order_id = :order_id"
 )
+STATUS = "SELECT status FROM orders_orders WHERE order_id = :order_id"
 LINES = (
     "SELECT sku, quantity, unit_price_cents FROM orders_lines"
     " WHERE order_id = :order_id ORDER BY sku"
@@ -70,6 +71,11 @@ class SqlOrderRepository:
             status=OrderStatus(row.status),
             reason=Reason(row.reason) if row.reason else None,
         )
+
+    async def lock(self, order_id: str) -> OrderStatus | None:
+        """Lock the order's row alone, without reading its lines; its status, if it exists."""
+        row = await self._sql.one(STATUS + self._sql.for_update, {"order_id": order_id})
+        return OrderStatus(row.status) if row is not None else None
 
     async def add(self, order: Order) -> None:
         await self._sql.execute(ADD_ORDER, _order_columns(order))

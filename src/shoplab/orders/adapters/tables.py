@@ -65,9 +65,15 @@ sagas = Table(
     Column("void_pending", Boolean, nullable=False),
     Column("history", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("quantities", JSON),
+    Column("amount_cents", Integer),
+    Column("currency", String(3)),
     Index("ix_orders_sagas_deadline", "deadline_at"),
 )
-"""One row per order placed by a saga (microservices mode); the monolith leaves it empty."""
+"""One row per order placed by a saga (microservices mode); the monolith leaves it empty.
+
+``quantities``, ``amount_cents`` and ``currency`` are what the saga's commands carry, so a
+step reads no order lines; they are NULL in rows written before they existed."""
 
 choreographies = Table(
     "orders_choreographies",

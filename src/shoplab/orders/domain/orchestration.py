@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shoplab.orders.domain.model import NotCancellable, OrderStatus, Reason
+from shoplab.orders.domain.model import NotCancellable, Order, OrderStatus, Reason
 from shoplab.orders.domain.saga import NOTHING, Decision, SagaState, Step, StepRecord
 
 WAITING_FOR: dict[SagaState, Step] = {
@@ -95,6 +95,20 @@ class Timeouts:
         return now + self.step * factor * self.jitter()
 
 
+@dataclass(frozen=True)
+class OrderTerms:
+    """What the saga's commands carry of its order (the quantities to reserve, the amount
+    to charge), kept with the saga so that a step need not read the order and its lines."""
+
+    quantities: dict[str, int]
+    amount_cents: int
+    currency: str
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderTerms":
+        return cls(order.quantities(), order.total_cents, order.currency)
+
+
 @dataclass
 class OrchestratedSaga:
     order_id: str
@@ -105,12 +119,19 @@ class OrchestratedSaga:
     reason: Reason | None = None
     void_pending: bool = False
     history: list[StepRecord] = field(default_factory=list)
+    terms: OrderTerms | None = None
+    """``None`` for a saga stored before sagas kept their terms: read them from the order."""
 
     @classmethod
     def place(
-        cls, order_id: str, payment_method: str, timeouts: Timeouts, now: datetime
+        cls,
+        order_id: str,
+        payment_method: str,
+        timeouts: Timeouts,
+        now: datetime,
+        terms: OrderTerms | None = None,
     ) -> tuple["OrchestratedSaga", Decision]:
-        saga = cls(order_id, payment_method, SagaState.RESERVING_STOCK)
+        saga = cls(order_id, payment_method, SagaState.RESERVING_STOCK, terms=terms)
         return saga, saga._enter(SagaState.RESERVING_STOCK, timeouts, now)
 
     @property

@@ -22,7 +22,7 @@ from shoplab.orders.domain.model import NotCancellable, Order
 from shoplab.orders.domain.saga import NOTHING, Decision
 from shoplab.orders.service_layer.admission import Admission, free_on_commit
 from shoplab.orders.service_layer.announce import announce
-from shoplab.orders.service_layer.saga import NoSaga, settle_order
+from shoplab.orders.service_layer.saga import NoSaga, locked_order, settle_order
 from shoplab.orders.service_layer.saga_outcomes import began_at, count_outcome
 from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.time import now
@@ -89,15 +89,17 @@ def fact_handler(fact_of: Callable[[Any], Fact], admission: Admission | None = N
 async def observe(uow: OrdersUnitOfWork, order_id: str, fact: Fact, cause: Envelope) -> Decision:
     """Record one fact, inside the caller's transaction; settle the order if it decides it.
 
-    The order is locked before the view, as a cancellation locks them.
+    The order's row is locked before the view, as a cancellation locks them; the order
+    and its lines are read only when the fact settles it.
     """
-    order = await uow.orders.get(order_id, lock=True)
+    status = await uow.orders.lock(order_id)
     saga = await uow.choreographies.get(order_id, lock=True)
-    if order is None or saga is None:
+    if status is None or saga is None:
         log.warning("event for an order without a choreographed saga", order_id=order_id)
         return NOTHING
-    decision = saga.observe(fact, cause.occurred_at, order.status)
+    decision = saga.observe(fact, cause.occurred_at, status)
     if decision.settle is not None:
+        order = await locked_order(uow, order_id)
         settle_order(order, decision.settle, decision.reason)
         await uow.orders.save(order)
         await announce(uow, order, causation_id=cause.message_id)

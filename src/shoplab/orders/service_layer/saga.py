@@ -1,6 +1,7 @@
 """What both saga styles do alike in the service layer: settle an order, or find no saga."""
 
 from shoplab.orders.domain.model import Order, OrderStatus, Reason
+from shoplab.orders.service_layer.unit_of_work import OrdersUnitOfWork
 from shoplab.platform.errors import NotFound
 from shoplab.platform.time import now
 
@@ -19,3 +20,11 @@ def settle_order(order: Order, status: OrderStatus, reason: Reason | None) -> No
         order.reject(reason or Reason.PAYMENT_UNAVAILABLE, at)
     else:
         order.cancel(at)
+
+
+async def locked_order(uow: OrdersUnitOfWork, order_id: str) -> Order:
+    """The order, with its lines, whose row this transaction has locked (``orders.lock``):
+    a step reads it only when it settles the order, and need not lock it again."""
+    order = await uow.orders.get(order_id)
+    assert order is not None, "a locked order is gone"
+    return order

@@ -19,7 +19,7 @@ from shoplab.orders.adapters.repository import (
     SqlOrderRepository,
 )
 from shoplab.orders.domain.choreography import ChoreographedSaga
-from shoplab.orders.domain.model import Order
+from shoplab.orders.domain.model import Order, OrderStatus
 from shoplab.orders.domain.orchestration import OrchestratedSaga
 from shoplab.platform.persistence.sql import Sql
 from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkWithOutbox
@@ -27,6 +27,11 @@ from shoplab.platform.persistence.unit_of_work import SqlUnitOfWork, UnitOfWorkW
 
 class OrderRepository(Protocol):
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None: ...
+
+    async def lock(self, order_id: str) -> OrderStatus | None:
+        """Lock the order as ``get(lock=True)`` does, reading only its status (``None``: no
+        such order): for a saga step, which needs the rest only when it settles the order."""
+        ...
 
     async def add(self, order: Order) -> None: ...
 
