@@ -292,9 +292,10 @@ class InProcessPublisher:
             self._by_subject.setdefault(subscription.subject, []).append(subscription)
 
     async def publish_batch(
-        self, messages: Sequence[tuple[bytes, Mapping[str, str]]], attempts: Sequence[int]
+        self, messages: Sequence[tuple[str, bytes, Mapping[str, str]]], attempts: Sequence[int]
     ) -> list[Exception | None]:
-        """Hand a batch of stored messages (body, trace headers) to their subscribers: each
+        """Hand a batch of stored messages (subject, body, trace headers) to their
+        subscribers (a message nobody subscribes to is done at once): each
         subscription takes its share in one transaction, a savepoint each (``handle_batch``).
 
         Returns, for each message, None when every subscriber handled it, else an error;
@@ -304,12 +305,7 @@ class InProcessPublisher:
         """
         results: list[Exception | None] = [None] * len(messages)
         shares: list[tuple[Subscription, list[int]]] = []
-        for index, (body, _) in enumerate(messages):
-            try:
-                subject = Envelope.model_validate_json(body).subject
-            except ValidationError as error:
-                results[index] = error
-                continue
+        for index, (subject, _, _) in enumerate(messages):
             for subscription in self._by_subject.get(subject, []):
                 share = next((s for s in shares if s[0] is subscription), None)
                 if share is None:
@@ -317,7 +313,7 @@ class InProcessPublisher:
                 share[1].append(index)
         for subscription, indices in shares:
             deliveries = [
-                Delivery(messages[i][0], attempts[i] + 1, messages[i][1]) for i in indices
+                Delivery(messages[i][1], attempts[i] + 1, messages[i][2]) for i in indices
             ]
             handled = await handle_batch(subscription, deliveries, NEVER_DEAD, system=IN_PROCESS)
             for index, outcome in zip(indices, handled, strict=True):

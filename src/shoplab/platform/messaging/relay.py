@@ -82,7 +82,7 @@ class BatchPublisher(Protocol):
     """A transport that hands a whole batch to its subscribers (``InProcessPublisher``)."""
 
     async def publish_batch(
-        self, messages: Sequence[tuple[bytes, Mapping[str, str]]], attempts: Sequence[int]
+        self, messages: Sequence[tuple[str, bytes, Mapping[str, str]]], attempts: Sequence[int]
     ) -> list[Exception | None]:
         """Each message's outcome, in order: None when handled, else what went wrong."""
         ...
@@ -226,7 +226,8 @@ class OutboxRelay:
         """Hand the rows over together: each subscriber takes them in one transaction."""
         started = [start_publishing(row.envelope, self._system) for row in rows]
         messages = [
-            (row.body.encode(), headers) for row, (headers, _) in zip(rows, started, strict=True)
+            (row.envelope.subject, row.body.encode(), headers)
+            for row, (headers, _) in zip(rows, started, strict=True)
         ]
         errors = await publisher.publish_batch(messages, [_attempts(row) for row in rows])
         published: list[Row] = []
