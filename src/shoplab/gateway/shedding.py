@@ -9,6 +9,9 @@ a placement 503 with ``Retry-After``, the gateway answers every placement with t
 refusal itself, before counting, verifying or forwarding anything. The first placement
 after the hold goes to orders again, which admits it or refuses it (and so holds again).
 
+A 503 the gateway gives itself while orders cannot be reached (it carries ``Retry-After``
+too) holds the same way: for that tenth of a second the answer would be the same.
+
 The hold is short (a tenth of a second by default) beside how long a saga takes under
 load, so orders' own bound, not the gateway, decides how many placements are in flight:
 the gateway only spares orders the refusals it would have given anyway. Each gateway
