@@ -232,10 +232,7 @@ class OutboxRelay:
         errors = await publisher.publish_batch(messages, [_attempts(row) for row in rows])
         published: list[Row] = []
         for row, (_, span), error in zip(rows, started, errors, strict=True):
-            if span is not None:
-                if error is not None:
-                    failed(span, error)
-                span.end()
+            _end(span, error)
             if error is None:
                 published.append(row)
                 self._metrics.published.labels(row.envelope.subject).inc()
@@ -286,10 +283,7 @@ class OutboxRelay:
             going = []
             for flow, row, future, span in sent:
                 error = _failure(future)
-                if span is not None:
-                    if error is not None:
-                        failed(span, error)
-                    span.end()
+                _end(span, error)
                 if error is None:
                     published.append(row)
                     going.append(flow)
@@ -382,6 +376,14 @@ class OutboxRelay:
 
 def _attempts(row: Row) -> int:
     return row.attempts if isinstance(row, _Recovered) else 0
+
+
+def _end(span: Span | None, error: BaseException | None) -> None:
+    """End a publish's span (when one was made), marked failed when ``error`` is set."""
+    if span is not None:
+        if error is not None:
+            failed(span, error)
+        span.end()
 
 
 def _failure(future: "asyncio.Future[Any]") -> BaseException | None:
