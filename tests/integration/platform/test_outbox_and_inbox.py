@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
+from shoplab.contracts.commands.inventory import ReserveStock
 from shoplab.contracts.envelope import Envelope
 from shoplab.contracts.events import CustomerRegistered
 from shoplab.platform.messaging.consumers import (
@@ -470,3 +471,54 @@ async def test_an_idle_relay_only_counts_its_backlog(database_url: str) -> None:
         assert all(s.startswith("SELECT count(*)") for s in db.statements), db.statements
     finally:
         await db.dispose()
+
+
+class HeldRecorder(StoredRecorder):
+    """A broker that takes stored bytes and acknowledges only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unanswered: list[asyncio.Future[Any]] = []
+        self.sent = asyncio.Event()
+
+    async def publish_stored(
+        self,
+        subject: str,
+        message_id: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        message_type: str,
+    ) -> "asyncio.Future[Any]":
+        self.received.append((message_id, body))
+        self.sent.set()
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.unanswered.append(answer)
+        return answer
+
+    async def acknowledge(self) -> None:
+        """Answer what was sent, then let the relay send its next round."""
+        self.sent.clear()
+        for answer in self.unanswered:
+            answer.set_result(None)
+        self.unanswered.clear()
+        await asyncio.wait_for(self.sent.wait(), 10)
+
+
+async def test_one_orders_rows_to_two_owners_streams_leave_together(db: Database) -> None:
+    async with LabUnitOfWork(db) as uow:
+        placed = await uow.publish(registered(1), correlation_id="o1")
+        reserve = await uow.publish(
+            ReserveStock(order_id="o1", lines={"A": 1}), correlation_id="o1"
+        )
+        later = await uow.publish(registered(2), correlation_id="o1")
+        await uow.commit()
+    broker = HeldRecorder()
+    drained = asyncio.create_task(OutboxRelay(db, [OUTBOX], broker, system="nats").drain())
+    await asyncio.wait_for(broker.sent.wait(), 10)
+    await asyncio.sleep(0.05)  # the relay now awaits the first round's acknowledgements
+    first_round = {m for m, _ in broker.received}
+    assert first_round == {placed.message_id, reserve.message_id}, "inventory's waits for none"
+    await broker.acknowledge()
+    assert [m for m, _ in broker.received][2:] == [later.message_id], "identity's stays in order"
+    broker.unanswered[0].set_result(None)
+    assert await asyncio.wait_for(drained, 10) == 3

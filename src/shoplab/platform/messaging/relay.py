@@ -7,8 +7,11 @@ only for recovery: once at start (rows a crash left behind) and then every
 
 Over a broker the relay publishes the stored bytes as they are, with a window of up to
 ``WINDOW`` publishes awaiting the broker's acknowledgement at once: the rows of one order
-(``correlation_id``) go one after the other, and a failed one holds back the later ones
-of its order; the rows of different orders go together. It marks each batch published in
+(``correlation_id``) to one owner's stream go one after the other, and a failed one holds
+back the later ones; the rest go together. Messages in two owners' streams are never
+ordered for any consumer, so an order's ``OrderPlaced`` (orders' stream) and
+``ReserveStock`` (inventory's) leave at once: the saga's next step waits for no
+acknowledgement it does not need. It marks each batch published in
 one statement. In process, a publish runs the handlers, so rows go one at a time, in
 order, each parsed into the envelope the handlers take (none is parsed again when it was
 handed over).
@@ -255,11 +258,11 @@ class OutboxRelay:
         return True
 
     async def _publish_flows(self, rows: Sequence["Row"]) -> list["Row"]:
-        """Publish in rounds: each round sends the next row of every order still going,
-        then awaits their acknowledgements together; an order whose row failed stops."""
-        flows: dict[str | None, list[Row]] = {}
+        """Publish in rounds: each round sends the next row of every flow still going,
+        then awaits their acknowledgements together; a flow whose row failed stops."""
+        flows: dict[tuple[str | None, str], list[Row]] = {}
         for row in rows:
-            flows.setdefault(row.envelope.correlation_id, []).append(row)
+            flows.setdefault(_flow(row.envelope), []).append(row)
         going = [iter(flow) for flow in flows.values()]
         published: list[Row] = []
         while going:
@@ -372,6 +375,16 @@ class OutboxRelay:
                 f"UPDATE {table} SET {columns} WHERE position = :position",
                 {**values, "position": position},
             )
+
+
+def _flow(envelope: Envelope) -> tuple[str | None, str]:
+    """The rows that must reach the broker in order: one order's, to one owner's stream.
+
+    A subject is ``shoplab.<owner>.<kind>.<Name>``, and each owner's messages share a
+    stream (or, on RabbitMQ, an exchange).
+    """
+    owner = envelope.subject.partition(".")[2].partition(".")[0]
+    return envelope.correlation_id, owner
 
 
 def _attempts(row: Row) -> int:
