@@ -2,8 +2,8 @@
 
 ``open_channel`` gives an insecure ``grpc.aio`` channel (the processes talk over
 loopback, or a private network on Kubernetes) whose every call carries a token minted
-for that call, and counted and timed (``platform.grpc.metrics``): tokens live a minute,
-channels for the life of the process.
+for that call and the trace context (``platform.grpc.tracing``), and is counted and timed
+(``platform.grpc.metrics``): tokens live a minute, channels for the life of the process.
 
 ``GrpcClient`` is one remote service for the client adapters: it balances over the
 service's live instances and runs every call under the caller's resilience policy.
@@ -22,6 +22,7 @@ from shoplab.platform.errors import Unavailable
 from shoplab.platform.grpc.auth import bearer_metadata
 from shoplab.platform.grpc.metrics import ClientMetricsInterceptor, grpc_metrics
 from shoplab.platform.grpc.server import LOOPBACK
+from shoplab.platform.grpc.tracing import ClientTracing
 from shoplab.platform.internal_auth import ServiceCredentials
 from shoplab.platform.resilience import ResilientCall, is_availability_failure
 
@@ -77,9 +78,10 @@ def open_channel(
     """A channel to ``target`` (``host:port``) on which every call carries a fresh token.
 
     Open it inside the running event loop: a grpc.aio channel belongs to the loop it
-    was created in. Its calls are counted on ``metrics_registry``.
+    was created in. Its calls are traced, and counted on ``metrics_registry``.
     """
     interceptors = [
+        ClientTracing(),
         ClientMetricsInterceptor(grpc_metrics(metrics_registry)),
         ServiceToken(credentials),
     ]

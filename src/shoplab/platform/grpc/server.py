@@ -7,7 +7,8 @@ contexts names them (``contracts/contexts.py``).
 start-up instead of serving everyone or no one.
 
 Interceptors, outermost first: ``ServerMetricsInterceptor`` counts every call, refused
-ones included; ``ServiceAuthInterceptor`` refuses; later chassis interceptors (deadlines,
+ones included; ``ServerTracing`` makes its span (a refused call's too, so that a trace
+shows the refusal); ``ServiceAuthInterceptor`` refuses; later chassis interceptors (deadlines,
 faults, telemetry) go after it, so they never run for a call that is refused anyway.
 """
 
@@ -20,6 +21,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from shoplab.platform.grpc.auth import Callers, ServiceAuthInterceptor
 from shoplab.platform.grpc.metrics import ServerMetricsInterceptor, grpc_metrics
+from shoplab.platform.grpc.tracing import ServerTracing
 from shoplab.platform.internal_auth import ServiceCredentials
 
 LOOPBACK = "127.0.0.1"
@@ -76,7 +78,12 @@ def build_server(
         raise ValueError(f"no allow-list of callers for {', '.join(unguarded)}")
     metrics = ServerMetricsInterceptor(served_methods(services), grpc_metrics(metrics_registry))
     server = grpc.aio.server(
-        interceptors=[metrics, ServiceAuthInterceptor(credentials, callers), *interceptors],
+        interceptors=[
+            metrics,
+            ServerTracing(),
+            ServiceAuthInterceptor(credentials, callers),
+            *interceptors,
+        ],
         options=_OPTIONS,
     )
     for service in services:

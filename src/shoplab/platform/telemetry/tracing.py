@@ -1,12 +1,12 @@
 """The process's tracer: what is instrumented, what is kept, and where spans go.
 
 ``configure_tracing`` runs first thing in every process (service, gateway,
-monolith), before any app, engine or channel exists, because the instrumentors
-patch the libraries' constructors:
+monolith). Every span site is the project's own:
 
-- gRPC on both sides. The ``Edge`` makes the HTTP server spans (``http.server_span``). The
-  gateway's HTTP client makes its client spans with ``http_client_span``, which also puts
-  the ``traceparent`` header on the request, so each service's span is a child. The
+- The ``Edge`` makes the HTTP server spans (``http.server_span``). The gateway's HTTP
+  client makes its client spans with ``http_client_span``, which also puts the
+  ``traceparent`` header on the request, so each service's span is a child. gRPC: a span on
+  each side of a call (``grpc.tracing``), the context in the call's metadata. The
   database: a span per transaction (``unit_of_work``), and with ``SHOPLAB_TRACE_SQL=true``
   one per SQL statement.
 - What is kept: a trace starts only at an entry point (a request served, a message
@@ -33,10 +33,6 @@ from pathlib import Path
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.instrumentation.grpc import (
-    GrpcAioInstrumentorClient,
-    GrpcAioInstrumentorServer,
-)
 from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -165,8 +161,6 @@ def configure_tracing(
         )
     )
     trace.set_tracer_provider(provider)
-    GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
-    GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
     return provider
 
 
