@@ -9,11 +9,11 @@ Consuming uses durable pull consumers with explicit acks: a message is acked onl
 after its handler's transaction has committed, so a crash at any point means a
 redelivery, which the idempotent consumer absorbs.
 
-Each durable consumer is one task on nats-py's pull subscription: it fetches up to
-``FETCH_BATCH`` messages (whatever is waiting, or else the first one to arrive
-within ``IDLE_FETCH_SECONDS``, so an idle consumer asks the server a few times a
-minute), hands them to ``handle_batch`` as one batch (one transaction, a savepoint
-per message), then acks, naks or dead-letters each.
+Each durable consumer is one task on an ``OpenPull``, which keeps requests for up to
+``FETCH_BATCH`` messages open on the server, so messages arrive as they are stored: the
+task takes whatever has arrived (up to ``FETCH_BATCH``, waiting for the first), hands it
+to ``handle_batch`` as one batch (one transaction, a savepoint per message), then acks,
+naks or dead-letters each.
 
 A message that keeps failing is retried with jittered backoff until
 ``max_deliveries``; then it is copied to ``shoplab.dlq.<consumer>`` with the
@@ -32,7 +32,7 @@ from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from shoplab.contracts.envelope import Envelope
 from shoplab.platform.messaging.consumers import (
@@ -44,6 +44,7 @@ from shoplab.platform.messaging.consumers import (
     handle_batch,
 )
 from shoplab.platform.messaging.dead_letters import letter_headers
+from shoplab.platform.messaging.jetstream.open_pull import OpenPull
 from shoplab.platform.messaging.jetstream.streams import stream_config
 from shoplab.platform.messaging.relay import backoff
 from shoplab.platform.messaging.streams import StreamSpec, Topology, dead_letter_subject
@@ -54,11 +55,10 @@ log = structlog.get_logger(__name__)
 SYSTEM = "nats"
 ACK_WAIT_SECONDS = 10.0
 FETCH_BATCH = 64
-"""Messages handled in one transaction, at most."""
-IDLE_FETCH_SECONDS = 5.0
-"""How long one fetch waits for a first message: an idle consumer's request rate, and the
-longest wait for consuming to resume after a reconnection."""
-FETCH_ERROR_PAUSE_SECONDS = 1.0
+"""Messages handled in one transaction, at most; also what a consumer asks the server for."""
+PULL_HEARTBEAT_SECONDS = 2.5
+"""How often the server proves an open request alive: consuming resumes within two of
+these after the server lost the requests (a reconnection, a restart)."""
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
@@ -89,7 +89,7 @@ class NatsBus:
         self._jetstream: JetStreamContext | None = None
         self._subscriptions: list[Subscription] = []
         self._consumers: list[asyncio.Task[None]] = []
-        self._pulls: list[JetStreamContext.PullSubscription] = []
+        self._pulls: list[OpenPull] = []
 
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Register durable consumers; call before ``start``."""
@@ -103,6 +103,7 @@ class NatsBus:
         jetstream = self._jetstream
         for subscription in self._subscriptions:
             pull = await self._pull(jetstream, subscription)
+            await pull.start()
             self._pulls.append(pull)
             self._consumers.append(
                 asyncio.create_task(
@@ -118,9 +119,8 @@ class NatsBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._consumers.clear()
-        for pull in self._pulls:  # what they hold unacked comes back after the ack wait;
-            with contextlib.suppress(Exception):  # draining would wait for it instead
-                await pull.unsubscribe()
+        for pull in self._pulls:  # what a handler held unacked comes back after the ack wait
+            await pull.stop()
         self._pulls.clear()
         await self._broker.stop()
         self._started = False
@@ -171,35 +171,33 @@ class NatsBus:
 
         await self._broker.connection.subscribe(subject, cb=respond)
 
-    async def _pull(
-        self, jetstream: JetStreamContext, subscription: Subscription
-    ) -> JetStreamContext.PullSubscription:
-        """Bind the durable consumer, creating it the first time (an existing one is kept
-        as it is: the same configuration it was created with)."""
-        return await jetstream.pull_subscribe(
-            self._topology.wire(subscription.subject),
-            durable=durable_name(subscription.consumer),
-            stream=self._topology.stream_for(subscription.subject),
-            config=ConsumerConfig(ack_wait=ACK_WAIT_SECONDS),
+    async def _pull(self, jetstream: JetStreamContext, subscription: Subscription) -> OpenPull:
+        """The durable consumer's open pull, creating the consumer the first time (an
+        existing one is kept as it is: the same configuration it was created with)."""
+        stream = self._topology.stream_for(subscription.subject)
+        durable = durable_name(subscription.consumer)
+        try:
+            await jetstream.consumer_info(stream, durable)
+        except NotFoundError:
+            config = ConsumerConfig(
+                name=durable,
+                durable_name=durable,
+                filter_subject=self._topology.wire(subscription.subject),
+                ack_wait=ACK_WAIT_SECONDS,
+            )
+            await jetstream.add_consumer(stream, config=config)
+        return OpenPull(
+            self._broker.connection,
+            stream,
+            durable,
+            batch=FETCH_BATCH,
+            heartbeat=PULL_HEARTBEAT_SECONDS,
         )
 
-    async def _consume(
-        self, subscription: Subscription, pull: JetStreamContext.PullSubscription
-    ) -> None:
-        """Fetch a batch, handle it, settle each message; until the bus stops."""
+    async def _consume(self, subscription: Subscription, pull: OpenPull) -> None:
+        """Take what arrived, handle it, settle each message; until the bus stops."""
         while True:
-            try:
-                messages = await pull.fetch(FETCH_BATCH, timeout=IDLE_FETCH_SECONDS)
-            except TimeoutError:
-                continue  # nothing arrived: ask again
-            except Exception as error:
-                log.warning(
-                    "fetching failed; will try again",
-                    consumer=subscription.consumer,
-                    error=repr(error)[:500],
-                )
-                await asyncio.sleep(FETCH_ERROR_PAUSE_SECONDS)
-                continue
+            messages = await pull.next_batch()
             try:
                 await self._deliver(subscription, messages)
             except Exception:  # unacked messages come back after the ack wait
