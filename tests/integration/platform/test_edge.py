@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ParentBased
 from prometheus_client import CollectorRegistry
 
-from shoplab.platform.http import server_span
+from shoplab.platform.http import edge, server_span
 from shoplab.platform.http.app import create_app
 from shoplab.platform.http.security_headers import SECURITY_HEADERS
 from shoplab.platform.telemetry.tracing import EntryPoints
@@ -127,3 +127,19 @@ async def test_probes_are_neither_counted_nor_traced(spans: InMemorySpanExporter
         )
         is None
     )
+
+
+async def test_route_templates_are_remembered_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(edge, "ROUTES_REMEMBERED", 3)
+    registry = CollectorRegistry()
+    app = app_with(registry)
+    for name in ["a", "b", "a", "c", "d", "e", "a"]:
+        assert (await get(app, f"/api/calls/{name}")).status_code == 200
+    assert (await get(app, "/nowhere")).status_code == 404
+    assert counted(registry, "/api/calls/{name}", "200") == 7.0
+    assert counted(registry, "unmatched", "404") == 1.0
+    served = app.middleware_stack
+    assert isinstance(served, edge.Edge)
+    assert 1 <= len(served._templates) <= 3

@@ -37,6 +37,9 @@ from shoplab.platform.http.metrics import HttpMetrics, method_of, route_of, unme
 from shoplab.platform.http.security_headers import DocsPage, secured
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+ROUTES_REMEMBERED = 4096
+"""Paths whose route template the edge remembers; past that it forgets them all and starts
+again (paths with ids in them are many, and each is seen once or twice)."""
 _SPAN_METHOD = {"OTHER": "_OTHER"}
 
 
@@ -81,6 +84,7 @@ class Edge:
         self._on_error = on_error
         self._gated = _wrapped(self._body_stage, gates)
         self._entry = _wrapped(self._measured, cors)
+        self._templates: dict[tuple[str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # the lifespan, websockets: the routes' business
@@ -96,7 +100,7 @@ class Edge:
         if unmeasured(scope["path"]):
             await self._serve(scope, receive, answer)
             return
-        method, route = method_of(scope), self._template(scope["path"]) or route_of(scope)
+        method, route = method_of(scope), self._template(scope["path"]) or self._route_of(scope)
         span = server_span.begin(
             scope, _trace_headers(scope), _SPAN_METHOD.get(method, method), route
         )
@@ -114,6 +118,17 @@ class Edge:
             self._metrics.duration_of(method, route).observe(perf_counter() - started)
             self._metrics.requests_of(method, route, answer.status or 500).inc()
             span.end(answer.status, None if route == "unmatched" else route, error)
+
+    def _route_of(self, scope: Scope) -> str:
+        """The route template of the request's method and path, remembered: finding it asks
+        every route in turn, and most requests are on a few paths (the placement's is one)."""
+        key = (scope["method"], scope["path"])
+        route = self._templates.get(key)
+        if route is None:
+            if len(self._templates) >= ROUTES_REMEMBERED:
+                self._templates.clear()
+            route = self._templates[key] = route_of(scope)
+        return route
 
     async def _serve(self, scope: Scope, receive: Receive, answer: Answer) -> None:
         """The head's limit, then the gates and the routes; an error becomes the 500 problem."""
