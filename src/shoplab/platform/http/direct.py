@@ -33,6 +33,8 @@ class Answered:
 DirectHandler = Callable[[Request], Awaitable[Answered | None]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 _DIRECT = "__served_directly__"
+DECLINED = "shoplab.direct.declined"
+"""Set in the scope when the direct handler declined a request: the route asks it no more."""
 
 
 def served_directly(handler: DirectHandler) -> Callable[[Endpoint], Endpoint]:
@@ -55,23 +57,35 @@ def verified_caller(
 
 
 class DirectRoute(APIRoute):
-    """An ``APIRoute`` that lets its endpoint's direct handler answer first, if it has one."""
+    """An ``APIRoute`` that lets its endpoint's direct handler answer first, if it has one.
+
+    The app's ``DirectLane`` calls the handler before the router when it can; this route
+    still does when a request reaches it through the router.
+    """
+
+    @property
+    def direct(self) -> DirectHandler | None:
+        """The endpoint's direct handler, if it has one."""
+        handler: DirectHandler | None = getattr(self.endpoint, _DIRECT, None)
+        return handler
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        direct: DirectHandler | None = getattr(self.endpoint, _DIRECT, None)
+        direct = self.direct
         if direct is None:
             return handler
 
         async def answer(request: Request) -> Response:
+            if request.scope.get(DECLINED):  # the lane asked already
+                return await handler(request)
             answered = await direct(request)
             if answered is None:
                 return await handler(request)
-            return self._response(answered)
+            return self.response_of(answered)
 
         return answer
 
-    def _response(self, answered: Answered) -> Response:
+    def response_of(self, answered: Answered) -> Response:
         """The response FastAPI makes of an endpoint's return value: its response model's JSON."""
         assert self.response_field is not None, "a direct route declares its response model"
         content = self.response_field.serialize_json(

@@ -16,8 +16,10 @@ from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from shoplab.platform.http.direct_lane import DirectLane, routing_order
 from shoplab.platform.http.edge import Edge, ErrorHandler
 from shoplab.platform.http.edge_settings import EdgeSettings
 from shoplab.platform.http.lane import Lane
@@ -38,9 +40,15 @@ class EdgeApp(FastAPI):
         router, if anything (see ``Edge``); ``options`` are FastAPI's."""
         super().__init__(**options)
         self.lane = lane
+        self.included: list[Sequence[BaseRoute]] = []
+        """The routes of each router included, in order: the ``DirectLane`` reads them."""
         self.edge_settings = edge
         self.metrics_registry = metrics_registry
         self.cors_middleware = list(cors)
+
+    def include_router(self, router: Any, *args: Any, **kwargs: Any) -> None:
+        super().include_router(router, *args, **kwargs)
+        self.included.append(router.routes)
 
     def build_middleware_stack(self) -> ASGIApp:
         handlers = {
@@ -50,6 +58,10 @@ class EdgeApp(FastAPI):
         }
         on_error = self.exception_handlers.get(Exception) or self.exception_handlers.get(500)
         routes = ExceptionMiddleware(AsyncExitStackMiddleware(self.router), handlers=handlers)
+        lane = self.lane
+        if lane is None:
+            direct = DirectLane(routing_order(self.routes, self.included), handlers)
+            lane = direct if direct else None
         return Edge(
             routes,
             gates=self.user_middleware,
@@ -57,5 +69,5 @@ class EdgeApp(FastAPI):
             settings=self.edge_settings,
             metrics=http_metrics(self.metrics_registry),
             on_error=cast(ErrorHandler | None, on_error),
-            lane=self.lane,
+            lane=lane,
         )
