@@ -232,8 +232,9 @@ def _summary(axes: Axes, results: dict[str, Any], modes: dict[str, Mode]) -> Non
 def _settings_lines(results: dict[str, Any]) -> list[str]:
     settings = results.get("settings") or {}
     machine = results.get("machine") or {}
+    concurrencies = ", ".join(str(n) for n in settings.get("concurrencies") or []) or "?"
     lines = [
-        f"{settings.get('orders', '?')} orders, concurrency {settings.get('concurrency', '?')}, "
+        f"{concurrencies} in flight, {settings.get('window_seconds', '?')} s windows, "
         f"{settings.get('customers', '?')} customers, seed {settings.get('seed', '?')}",
         f"fsync {'always' if settings.get('fsync') else 'off'}, "
         f"{machine.get('cpus', '?')} CPUs, Python {machine.get('python', '?')}, "

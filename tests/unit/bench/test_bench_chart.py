@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shoplab.bench.chart import draw
+from shoplab.bench.chart import _settings_lines, draw
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -37,7 +37,13 @@ SAMPLE: dict[str, Any] = {
     "started_at": "2026-01-05T10:00:00+00:00",
     "command": "shoplab bench --orders 2000",
     "machine": {"cpus": 2, "python": "3.11.9", "platform": "Linux-6.1-x86_64"},
-    "settings": {"orders": 2000, "concurrency": 32, "customers": 200, "seed": 7, "fsync": False},
+    "settings": {
+        "concurrencies": [16, 64, 256],
+        "window_seconds": 20.0,
+        "customers": 200,
+        "seed": 7,
+        "fsync": False,
+    },
     "modes": {
         "monolith": _mode(410.0, [("monolith-1", 21.0, 180.0)]),
         "microservices": _mode(
@@ -115,3 +121,8 @@ def test_tolerates_missing_or_failed_parts(tmp_path: Path, damage: Any) -> None:
     path = tmp_path / "partial.png"
     draw(results, path)
     _assert_png(path)
+
+
+def test_the_run_panel_says_how_the_run_was_measured() -> None:
+    first = _settings_lines(SAMPLE)[0]
+    assert first == "16, 64, 256 in flight, 20.0 s windows, 200 customers, seed 7"
