@@ -104,11 +104,13 @@ async def test_a_direct_route_is_answered_before_the_router(
 
 
 async def test_a_route_the_router_tries_first_keeps_its_requests(
-    client: httpx.AsyncClient, seen: Seen
+    client: httpx.AsyncClient, seen: Seen, registry: CollectorRegistry
 ) -> None:
     answer = await client.get("/api/things/special")
     assert answer.json() == {"name": "special", "via": "literal"}
     assert seen.direct == []
+    labels = {"method": "GET", "route": "/api/things/special", "status": "200"}
+    assert registry.get_sample_value("shoplab_http_requests_total", labels) == 1.0
 
 
 async def test_a_declined_request_goes_to_fastapis_handler_with_its_body(

@@ -9,7 +9,7 @@ for that call and the trace context (``platform.grpc.tracing``), and is counted 
 service's live instances and runs every call under the caller's resilience policy.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
 import grpc
@@ -20,7 +20,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from shoplab.platform.discovery import Balancer, NoInstanceAvailable
 from shoplab.platform.errors import Unavailable
 from shoplab.platform.grpc.auth import bearer_metadata
-from shoplab.platform.grpc.metrics import ClientMetricsInterceptor, grpc_metrics
+from shoplab.platform.grpc.metrics import ClientContinuation, ClientMetricsInterceptor, grpc_metrics
 from shoplab.platform.grpc.server import LOOPBACK
 from shoplab.platform.grpc.tracing import ClientTracing
 from shoplab.platform.internal_auth import ServiceCredentials
@@ -44,10 +44,7 @@ class ServiceToken(grpc.aio.UnaryUnaryClientInterceptor):
 
     async def intercept_unary_unary(
         self,
-        continuation: Callable[
-            [grpc.aio.ClientCallDetails, Request],
-            Awaitable[grpc.aio.UnaryUnaryCall[Request, Response]],
-        ],
+        continuation: ClientContinuation[Request, Response],
         client_call_details: grpc.aio.ClientCallDetails,
         request: Request,
     ) -> grpc.aio.UnaryUnaryCall[Request, Response]:

@@ -28,6 +28,10 @@ else:
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]]
 Request = TypeVar("Request")
 Response = TypeVar("Response")
+ClientContinuation = Callable[
+    [grpc.aio.ClientCallDetails, Request], Awaitable[grpc.aio.UnaryUnaryCall[Request, Response]]
+]
+"""What a client interceptor calls to go on with the call (every interceptor's signature)."""
 
 UNKNOWN = "unknown"
 """Service and method of a call to a method the server does not serve."""
@@ -141,10 +145,7 @@ class ClientMetricsInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
     async def intercept_unary_unary(
         self,
-        continuation: Callable[
-            [grpc.aio.ClientCallDetails, Request],
-            Awaitable[grpc.aio.UnaryUnaryCall[Request, Response]],
-        ],
+        continuation: ClientContinuation[Request, Response],
         client_call_details: grpc.aio.ClientCallDetails,
         request: Request,
     ) -> grpc.aio.UnaryUnaryCall[Request, Response]:

@@ -13,7 +13,6 @@ RPC semantic conventions' attributes and the status code the call ended with.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
@@ -22,7 +21,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from shoplab.platform.grpc.metrics import Continuation, Handler
+from shoplab.platform.grpc.metrics import ClientContinuation, Continuation, Handler
 from shoplab.platform.telemetry.tracing import parent_sampled
 
 Request = TypeVar("Request")
@@ -68,10 +67,7 @@ class ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
 
     async def intercept_unary_unary(
         self,
-        continuation: Callable[
-            [grpc.aio.ClientCallDetails, Request],
-            Awaitable[grpc.aio.UnaryUnaryCall[Request, Response]],
-        ],
+        continuation: ClientContinuation[Request, Response],
         client_call_details: grpc.aio.ClientCallDetails,
         request: Request,
     ) -> grpc.aio.UnaryUnaryCall[Request, Response]:

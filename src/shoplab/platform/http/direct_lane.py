@@ -18,7 +18,7 @@ handler straight from the ``Edge``, and keeps what the layers did:
   handler goes on to the ``Edge``, which answers 500.
 """
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -47,17 +47,18 @@ class DirectLane:
         return bool(self._direct)
 
     def template(self, path: str) -> str | None:
-        """The direct route's template when ``path`` is one of theirs (the router would
-        name the same: it is the only route of the path that ``taken`` accepts)."""
-        for route in self._direct:
-            if route.path_regex.match(path):
-                return route.path
-        return None
+        """The direct route's template when the first route of ``path`` is a direct one
+        (whatever the method); else None, and the router is asked."""
+        route = self._first(path, None)
+        return route.path if route is not None else None
 
     def taken(self, scope: Scope) -> DirectRoute | None:
         """The direct route the router would choose for this request, if it is one: the
         first route whose path and method match."""
-        path = scope["path"]
+        return self._first(scope["path"], scope["method"])
+
+    def _first(self, path: str, method: str | None) -> DirectRoute | None:
+        """The first route matching ``path`` (and ``method``, if given), when it is direct."""
         if not any(route.path_regex.match(path) for route in self._direct):
             return None
         for route in self._routes:
@@ -67,7 +68,7 @@ class DirectLane:
             if not pattern.match(path):
                 continue
             methods = getattr(route, "methods", None)
-            if methods is not None and scope["method"] not in methods:
+            if method is not None and methods is not None and method not in methods:
                 continue
             return route if isinstance(route, DirectRoute) and route.direct else None
         return None
@@ -104,13 +105,8 @@ class DirectLane:
     def _handler_for(self, error: Exception) -> ExceptionHandler | None:
         if isinstance(error, HTTPException) and error.status_code in self._handlers:
             return self._handlers[error.status_code]
-        return next(_found(self._handlers, type(error).__mro__), None)
-
-
-def _found(
-    handlers: Mapping[Any, ExceptionHandler], kinds: Iterable[type]
-) -> Iterator[ExceptionHandler]:
-    return (handlers[kind] for kind in kinds if kind in handlers)
+        handlers = self._handlers
+        return next((handlers[kind] for kind in type(error).__mro__ if kind in handlers), None)
 
 
 async def _called(handler: ExceptionHandler, request: Request, error: Exception) -> Response:
@@ -119,16 +115,15 @@ async def _called(handler: ExceptionHandler, request: Request, error: Exception)
 
 
 def routing_order(
-    routes: Sequence[BaseRoute], included: Iterable[Sequence[BaseRoute]]
+    routes: Sequence[BaseRoute], included: Iterable[Sequence[BaseRoute] | None]
 ) -> list[BaseRoute]:
     """An app's routes in the order its router tries them: ``routes`` as the app lists them,
     each included router (which FastAPI lists as one entry) replaced by its own routes,
-    ``included`` giving them in the order they were included."""
+    ``included`` giving them in the order they were included. An entry ``included`` does not
+    give (``None``: included under a prefix of its own) stays as it is: the lane stops there."""
     pending = iter(included)
     ordered: list[BaseRoute] = []
     for entry in routes:
-        if hasattr(entry, "path_regex"):
-            ordered.append(entry)
-        else:
-            ordered.extend(next(pending, [entry]))
+        inside = None if hasattr(entry, "path_regex") else next(pending, None)
+        ordered.extend([entry] if inside is None else inside)
     return ordered

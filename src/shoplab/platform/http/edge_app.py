@@ -40,15 +40,16 @@ class EdgeApp(FastAPI):
         router, if anything (see ``Edge``); ``options`` are FastAPI's."""
         super().__init__(**options)
         self.lane = lane
-        self.included: list[Sequence[BaseRoute]] = []
-        """The routes of each router included, in order: the ``DirectLane`` reads them."""
+        self.included: list[Sequence[BaseRoute] | None] = []
+        """The routes of each router included, in order (None for one included under a
+        prefix: its routes' paths lack it): the ``DirectLane`` reads them."""
         self.edge_settings = edge
         self.metrics_registry = metrics_registry
         self.cors_middleware = list(cors)
 
     def include_router(self, router: Any, *args: Any, **kwargs: Any) -> None:
         super().include_router(router, *args, **kwargs)
-        self.included.append(router.routes)
+        self.included.append(None if args or kwargs.get("prefix") else router.routes)
 
     def build_middleware_stack(self) -> ASGIApp:
         handlers = {
